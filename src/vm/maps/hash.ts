@@ -1,0 +1,279 @@
+/**
+ * BPF_MAP_TYPE_HASH and BPF_MAP_TYPE_PERCPU_HASH, preallocated as the kernel's default (no BPF_F_NO_PREALLOC):
+ * every entry exists from creation, on a free list; bucket chains link the entries in use.
+ *
+ * ```
+ *  addr     ┌──────────────────────────────────────────┐
+ *           │ map header (128 B), type-specific part:   │
+ *           │  +64 u32 n_buckets (power of 2)           │
+ *           │  +68 u32 buckets address                  │
+ *           │  +72 u32 entry_size                       │
+ *           │  +76 u32 value_off (within an entry)      │
+ *           │  +80 u32 free-list head (entry address)   │
+ *           │  +84 u32 free-list lock (0 free, 1 held)  │
+ *           │  +88 u32 hash seed                        │
+ *  buckets  ├──────────────────────────────────────────┤
+ *           │ n_buckets × { u32 lock, u32 head }        │ head = first entry address, 0 = empty
+ *  data     ├──────────────────────────────────────────┤  (header.data, 64 B aligned)
+ *           │ max_entries × entry:                      │
+ *           │   +0 u32 next   (chain or free list)      │
+ *           │   +4 u32 hash                             │
+ *           │   +8 key[key_size]                        │
+ *           │   +value_off value slot × ncpus           │ value_stride apart (per-CPU: 64 B lines)
+ *           └──────────────────────────────────────────┘
+ *  bucket   = keyHash(key, seed) & (n_buckets - 1)           (key-hash.ts)
+ *  value_off = round_up(8 + key_size, 8)   HASH;   round_up(8 + key_size, 64)  PERCPU_HASH
+ *  entry_size = round_up(value_off + ncpus * value_stride, 8)
+ * ```
+ * Concurrency: updates and deletes hold the bucket's lock word (Atomics.compareExchange); the free list has
+ * its own lock. Lookups take no lock (the kernel's RCU readers): an entry is filled before it is published
+ * with an atomic store of the bucket head, and a value updated in place may be read torn, as in the kernel.
+ * Kernel conventions (kernel/bpf/hashtab.c): no free entry → -E2BIG; BPF_NOEXIST on a present key → -EEXIST;
+ * BPF_EXIST on a missing key → -ENOENT; flags above BPF_EXIST → -EINVAL; delete of a missing key → -ENOENT.
+ * A program's update of a per-CPU entry writes its CPU's slot, and a new entry's other slots are zeroed.
+ */
+import type { Arena } from '../arena.js';
+import type { BpfMap } from './bpf-map.js';
+import { Errno } from './errno.js';
+import { keyHash } from './key-hash.js';
+import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, readParams, roundUp, writeHeader } from './map-header.js';
+
+export const HashHdr = {
+  N_BUCKETS: 64, BUCKETS: 68, ENTRY_SIZE: 72, VALUE_OFF: 76, FREE_HEAD: 80, FREE_LOCK: 84, SEED: 88,
+} as const;
+export const BUCKET_SIZE = 8;
+export const Bucket = { LOCK: 0, HEAD: 4 } as const;
+export const HashEntry = { NEXT: 0, HASH: 4, KEY: 8 } as const;
+/** Kernel: key_size > MAX_BPF_STACK is -E2BIG. */
+const MAX_KEY_SIZE = 512;
+const PERCPU_MAX_VALUE = 32768;
+
+const nextPow2 = (n: number): number => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
+
+export class HashMap implements BpfMap {
+  readonly params: MapParams;
+  readonly ncpus: number;
+  readonly id: number;
+  readonly footprint: number;
+  readonly valueStart: number;
+  readonly valueEnd: number;
+  private readonly nBuckets: number;
+  private readonly buckets: number;
+  private readonly entrySize: number;
+  private readonly valueOff: number;
+  private readonly stride: number;
+  private readonly seed: number;
+
+  private constructor(private readonly arena: Arena, readonly name: string, readonly addr: number, readonly perCpu: boolean) {
+    this.params = readParams(arena, addr, name);
+    const u32 = arena.u32;
+    const r = (off: number): number => u32[(addr + off) >>> 2]!;
+    this.ncpus = r(MapHdr.NCPUS);
+    this.stride = r(MapHdr.VALUE_STRIDE);
+    this.id = r(MapHdr.ID);
+    this.nBuckets = r(HashHdr.N_BUCKETS);
+    this.buckets = r(HashHdr.BUCKETS);
+    this.entrySize = r(HashHdr.ENTRY_SIZE);
+    this.valueOff = r(HashHdr.VALUE_OFF);
+    this.seed = r(HashHdr.SEED);
+    this.valueStart = r(MapHdr.DATA);
+    this.valueEnd = this.valueStart + this.params.maxEntries * this.entrySize;
+    this.footprint = this.valueEnd - addr;
+  }
+
+  static create(arena: Arena, p: MapParams, perCpu: boolean, seed = 0): HashMap {
+    if (p.keySize === 0 || p.valueSize === 0 || p.maxEntries === 0) {
+      throw new MapCreateError(p.name, 'key_size, value_size and max_entries must be > 0');
+    }
+    if (p.keySize > MAX_KEY_SIZE) throw new MapCreateError(p.name, `key_size ${p.keySize} > ${MAX_KEY_SIZE} (E2BIG)`);
+    if (perCpu && p.valueSize > PERCPU_MAX_VALUE) throw new MapCreateError(p.name, `per-CPU value_size ${p.valueSize} > ${PERCPU_MAX_VALUE} (E2BIG)`);
+    const ncpus = perCpu ? arena.cpus : 1;
+    const stride = perCpu ? roundUp(p.valueSize, 64) : roundUp(p.valueSize, 8);
+    const valueOff = roundUp(HashEntry.KEY + p.keySize, perCpu ? 64 : 8);
+    const entrySize = roundUp(valueOff + ncpus * stride, perCpu ? 64 : 8);
+    const nBuckets = nextPow2(p.maxEntries);
+    const bucketsOff = MAP_HEADER_SIZE;
+    const dataOff = roundUp(bucketsOff + nBuckets * BUCKET_SIZE, 64);
+    const addr = arena.alloc(dataOff + p.maxEntries * entrySize, `map '${p.name}'`);
+    const data = addr + dataOff;
+    writeHeader(arena, addr, p, ncpus, stride, data);
+    const u32 = arena.u32;
+    const w = (off: number, v: number): void => { u32[(addr + off) >>> 2] = v >>> 0; };
+    w(HashHdr.N_BUCKETS, nBuckets);
+    w(HashHdr.BUCKETS, addr + bucketsOff);
+    w(HashHdr.ENTRY_SIZE, entrySize);
+    w(HashHdr.VALUE_OFF, valueOff);
+    w(HashHdr.SEED, seed);
+    // Free list: every entry, in address order.
+    for (let i = 0; i < p.maxEntries; i++) {
+      const e = data + i * entrySize;
+      u32[(e + HashEntry.NEXT) >>> 2] = i + 1 < p.maxEntries ? e + entrySize : 0;
+    }
+    w(HashHdr.FREE_HEAD, data);
+    return new HashMap(arena, p.name, addr, perCpu);
+  }
+
+  static open(arena: Arena, name: string, addr: number, perCpu: boolean): HashMap {
+    return new HashMap(arena, name, addr, perCpu);
+  }
+
+  private spinLock(u32: Uint32Array, idx: number): void {
+    while (Atomics.compareExchange(u32, idx, 0, 1) !== 0) { /* bucket critical sections are a few dozen loads */ }
+  }
+
+  private bucketOf(hash: number): number {
+    return this.buckets + (hash & (this.nBuckets - 1)) * BUCKET_SIZE;
+  }
+
+  private keyEquals(u8: Uint8Array, entry: number, key: Uint8Array): boolean {
+    const k = entry + HashEntry.KEY;
+    for (let i = 0; i < this.params.keySize; i++) if (u8[k + i] !== key[i]) return false;
+    return true;
+  }
+
+  /** The entry holding `key`, 0 when absent. */
+  private find(key: Uint8Array, hash: number): number {
+    const u32 = this.arena.u32;
+    const u8 = this.arena.u8;
+    for (let e = Atomics.load(u32, (this.bucketOf(hash) + Bucket.HEAD) >>> 2); e !== 0; e = Atomics.load(u32, (e + HashEntry.NEXT) >>> 2)) {
+      if (u32[(e + HashEntry.HASH) >>> 2] === hash && this.keyEquals(u8, e, key)) return e;
+    }
+    return 0;
+  }
+
+  private hash(key: Uint8Array): number {
+    return keyHash(key, 0, this.params.keySize, this.seed);
+  }
+
+  lookup(key: Uint8Array, cpu: number): number {
+    const e = this.find(key, this.hash(key));
+    return e === 0 ? 0 : e + this.valueOff + (this.perCpu ? cpu : 0) * this.stride;
+  }
+
+  update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
+    return this.upsert(key, flags, (u8, values, isNew) => {
+      const v = value.subarray(0, this.params.valueSize);
+      if (!this.perCpu) { u8.set(v, values); return; }
+      if (isNew) u8.fill(0, values, values + this.ncpus * this.stride);
+      u8.set(v, values + cpu * this.stride);
+    });
+  }
+
+  write(key: Uint8Array, values: readonly Uint8Array[], flags: number): number {
+    if (values.length !== 1 && values.length !== this.ncpus) return -Errno.EINVAL;
+    return this.upsert(key, flags, (u8, slots) => {
+      for (let c = 0; c < this.ncpus; c++) {
+        u8.set((values[values.length === 1 ? 0 : c]!).subarray(0, this.params.valueSize), slots + c * this.stride);
+      }
+    });
+  }
+
+  private upsert(key: Uint8Array, flags: number, fill: (u8: Uint8Array, values: number, isNew: boolean) => void): number {
+    if (flags > UpdateFlag.EXIST) return -Errno.EINVAL;
+    const hash = this.hash(key);
+    const bucket = this.bucketOf(hash);
+    const u32 = this.arena.u32;
+    const u8 = this.arena.u8;
+    const lockIdx = (bucket + Bucket.LOCK) >>> 2;
+    this.spinLock(u32, lockIdx);
+    try {
+      const found = this.find(key, hash);
+      if (found !== 0) {
+        if (flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
+        fill(u8, found + this.valueOff, false);
+        return 0;
+      }
+      if (flags === UpdateFlag.EXIST) return -Errno.ENOENT;
+      const e = this.popFree(u32);
+      if (e === 0) return -Errno.E2BIG;
+      u32[(e + HashEntry.HASH) >>> 2] = hash;
+      u8.set(key.subarray(0, this.params.keySize), e + HashEntry.KEY);
+      fill(u8, e + this.valueOff, true);
+      const headIdx = (bucket + Bucket.HEAD) >>> 2;
+      Atomics.store(u32, (e + HashEntry.NEXT) >>> 2, u32[headIdx]!);
+      Atomics.store(u32, headIdx, e);
+      Atomics.add(u32, (this.addr + MapHdr.COUNT) >>> 2, 1);
+      return 0;
+    } finally {
+      Atomics.store(u32, lockIdx, 0);
+    }
+  }
+
+  delete(key: Uint8Array): number {
+    const hash = this.hash(key);
+    const bucket = this.bucketOf(hash);
+    const u32 = this.arena.u32;
+    const u8 = this.arena.u8;
+    const lockIdx = (bucket + Bucket.LOCK) >>> 2;
+    this.spinLock(u32, lockIdx);
+    try {
+      let link = (bucket + Bucket.HEAD) >>> 2;
+      for (let e = u32[link]!; e !== 0; link = (e + HashEntry.NEXT) >>> 2, e = u32[link]!) {
+        if (u32[(e + HashEntry.HASH) >>> 2] !== hash || !this.keyEquals(u8, e, key)) continue;
+        Atomics.store(u32, link, u32[(e + HashEntry.NEXT) >>> 2]!);
+        this.pushFree(u32, e);
+        Atomics.sub(u32, (this.addr + MapHdr.COUNT) >>> 2, 1);
+        return 0;
+      }
+      return -Errno.ENOENT;
+    } finally {
+      Atomics.store(u32, lockIdx, 0);
+    }
+  }
+
+  private popFree(u32: Uint32Array): number {
+    const lockIdx = (this.addr + HashHdr.FREE_LOCK) >>> 2;
+    this.spinLock(u32, lockIdx);
+    const headIdx = (this.addr + HashHdr.FREE_HEAD) >>> 2;
+    const e = u32[headIdx]!;
+    if (e !== 0) u32[headIdx] = u32[(e + HashEntry.NEXT) >>> 2]!;
+    Atomics.store(u32, lockIdx, 0);
+    return e;
+  }
+
+  private pushFree(u32: Uint32Array, e: number): void {
+    const lockIdx = (this.addr + HashHdr.FREE_LOCK) >>> 2;
+    this.spinLock(u32, lockIdx);
+    const headIdx = (this.addr + HashHdr.FREE_HEAD) >>> 2;
+    u32[(e + HashEntry.NEXT) >>> 2] = u32[headIdx]!;
+    u32[headIdx] = e;
+    Atomics.store(u32, lockIdx, 0);
+  }
+
+  /** Entries in use (the header's atomic count). */
+  get count(): number {
+    return Atomics.load(this.arena.u32, (this.addr + MapHdr.COUNT) >>> 2);
+  }
+
+  read(key: Uint8Array): Uint8Array[] | undefined {
+    const e = this.find(key, this.hash(key));
+    if (e === 0) return undefined;
+    const u8 = this.arena.u8;
+    const out: Uint8Array[] = [];
+    for (let c = 0; c < this.ncpus; c++) {
+      const s = e + this.valueOff + c * this.stride;
+      out.push(u8.slice(s, s + this.params.valueSize));
+    }
+    return out;
+  }
+
+  keys(): Uint8Array[] {
+    const u32 = this.arena.u32;
+    const u8 = this.arena.u8;
+    const out: Uint8Array[] = [];
+    for (let b = 0; b < this.nBuckets; b++) {
+      const bucket = this.buckets + b * BUCKET_SIZE;
+      for (let e = Atomics.load(u32, (bucket + Bucket.HEAD) >>> 2); e !== 0; e = Atomics.load(u32, (e + HashEntry.NEXT) >>> 2)) {
+        out.push(u8.slice(e + HashEntry.KEY, e + HashEntry.KEY + this.params.keySize));
+      }
+    }
+    return out;
+  }
+
+  containsValue(addr: number, size: number): boolean {
+    if (addr < this.valueStart || addr + size > this.valueEnd) return false;
+    const inEntry = (addr - this.valueStart) % this.entrySize - this.valueOff;
+    if (inEntry < 0) return false;
+    return (inEntry % this.stride) + size <= this.params.valueSize && inEntry < this.ncpus * this.stride;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The map-type catalogue: which BPF_MAP_TYPE_* the runtime can create, and how to rebuild a map object
+ * from its arena header (a worker thread or the control plane only needs the header address).
+ *
+ * The catalogue of the next issue (LRU_HASH, LRU_PERCPU_HASH, LPM_TRIE, DEVMAP, DEVMAP_HASH, CPUMAP,
+ * XSKMAP, PROG_ARRAY, ARRAY_OF_MAPS, HASH_OF_MAPS, RINGBUF, PERF_EVENT_ARRAY, QUEUE, STACK) slots in here as
+ * one more row each; until then an object using one fails to load with UnsupportedMapTypeError naming it.
+ */
+import type { Arena } from '../arena.js';
+import { MapType, mapTypeName } from '../../ebpf/object-spec.js';
+import { ArrayMap } from './array.js';
+import type { BpfMap } from './bpf-map.js';
+import { HashMap } from './hash.js';
+import { MapHdr, type MapParams } from './map-header.js';
+
+export interface MapCreateOptions {
+  /** Hash seed (from --seed); 0 by default so runs are reproducible. */
+  readonly seed?: number;
+}
+
+interface MapKind {
+  create(arena: Arena, p: MapParams, opts: MapCreateOptions): BpfMap;
+  open(arena: Arena, name: string, addr: number): BpfMap;
+}
+
+const arrayKind = (perCpu: boolean): MapKind => ({
+  create: (arena, p) => ArrayMap.create(arena, p, perCpu),
+  open: (arena, name, addr) => ArrayMap.open(arena, name, addr, perCpu),
+});
+const hashKind = (perCpu: boolean): MapKind => ({
+  create: (arena, p, opts) => HashMap.create(arena, p, perCpu, opts.seed ?? 0),
+  open: (arena, name, addr) => HashMap.open(arena, name, addr, perCpu),
+});
+
+const KINDS: ReadonlyMap<number, MapKind> = new Map([
+  [MapType.ARRAY, arrayKind(false)],
+  [MapType.PERCPU_ARRAY, arrayKind(true)],
+  [MapType.HASH, hashKind(false)],
+  [MapType.PERCPU_HASH, hashKind(true)],
+]);
+
+/** Array-like maps: every index always exists, so a dump lists every index. */
+export const ARRAY_LIKE_MAP_TYPES: ReadonlySet<number> = new Set([MapType.ARRAY, MapType.PERCPU_ARRAY]);
+
+export class UnsupportedMapTypeError extends Error {
+  constructor(readonly mapName: string, readonly mapType: number) {
+    super(`map '${mapName}': ${mapTypeName(mapType)} is not supported`);
+    this.name = 'UnsupportedMapTypeError';
+  }
+}
+
+export function isMapTypeSupported(type: number): boolean {
+  return KINDS.has(type);
+}
+
+export function createMap(arena: Arena, p: MapParams, opts: MapCreateOptions = {}): BpfMap {
+  const kind = KINDS.get(p.type);
+  if (!kind) throw new UnsupportedMapTypeError(p.name, p.type);
+  return kind.create(arena, p, opts);
+}
+
+/** The map whose header is at `addr` (created by any thread on this arena). */
+export function openMap(arena: Arena, name: string, addr: number): BpfMap {
+  const type = arena.u32[(addr + MapHdr.TYPE) >>> 2]!;
+  const kind = KINDS.get(type);
+  if (!kind) throw new UnsupportedMapTypeError(name, type);
+  return kind.open(arena, name, addr);
+}
