@@ -1,0 +1,214 @@
+/**
+ * One eBPF sub-program → one wasm function `(r1, r2, r3, r4, r5, r10: i64) → r0: i64`.
+ *
+ * Registers are i64 locals (r1..r5 and r10 are the parameters; r0, r6..r9 are locals, so r6..r9 are
+ * callee-saved by construction). Each basic block becomes a Relooper block; Binaryen's Relooper turns the
+ * CFG into structured control flow (blocks, loops, and a label local only where the CFG is irreducible).
+ * bpf-to-bpf calls are direct wasm calls with r10 = caller's r10 - 512 (arena-layout.ts: call frame k has
+ * r10 = stackTop - k * 512).
+ */
+import binaryen from 'binaryen';
+import type { Insn } from '../src/ebpf/insn.js';
+import { OP_LD_IMM64, imm64At } from '../src/ebpf/insn.js';
+import { CallSrc, Class, JmpOp, PseudoSrc, Source, classOf, opOf, sourceOf } from '../src/ebpf/opcodes.js';
+import { STACK_FRAME_SIZE } from '../src/vm/arena-layout.js';
+import type { SubProgram } from './cfg.js';
+import { slotWidth } from './cfg.js';
+import { JitCompileError } from './errors.js';
+import { lowerAlu } from './lower-alu.js';
+import type { Expr, LowerContext } from './lower-context.js';
+import { lowerCondition } from './lower-jump.js';
+import { lowerLoad, lowerStore } from './lower-memory.js';
+import { HelperId, REGS_SCRATCH_BYTES, subProgramExport } from './module-abi.js';
+import { promotableStackSlots, slotKey } from './stack-promotion.js';
+
+/** Module-level names the function bodies refer to. */
+export const Names = {
+  helper: 'helper', tailCall: 'tail_call', stackTop: 'stack_top', regs: 'regs', cpu: 'cpu', ctx: 'ctx',
+} as const;
+
+export const subProgramParams = (): binaryen.Type =>
+  binaryen.createType([binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64]);
+
+/** A helper the JIT emits inline instead of calling the JS trampoline; returns r0's new value or undefined. */
+export type InlineHelper = (ctx: LowerContext, helperId: number, at: number) => Expr | undefined;
+
+export interface FunctionBuildOptions {
+  readonly promoteStack: boolean;
+  readonly inlineHelper?: InlineHelper;
+}
+
+// Local layout: params 0..4 = r1..r5, 5 = r10; then r0, r6, r7, r8, r9; then the Relooper label; then
+// promoted stack slots and scratch temps, allocated on demand.
+const REG_LOCAL = [6, 0, 1, 2, 3, 4, 7, 8, 9, 10, 5];
+const FIXED_VARS = [binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i32];
+const LABEL_LOCAL = 11;
+const PARAM_COUNT = 6;
+
+class FunctionLowering implements LowerContext {
+  readonly vars: binaryen.Type[] = [...FIXED_VARS];
+  private readonly slots = new Map<string, number>();
+  private readonly i64Pool: number[] = [];
+  private readonly i32Pool: number[] = [];
+  private i64Used = 0;
+  private i32Used = 0;
+
+  constructor(
+    readonly m: binaryen.Module,
+    readonly program: string,
+    readonly insns: readonly Insn[],
+    readonly sub: SubProgram,
+    readonly options: FunctionBuildOptions,
+  ) {
+    if (options.promoteStack) {
+      for (const key of promotableStackSlots(insns, sub.start, sub.end)) this.slots.set(key, this.newVar(binaryen.i64));
+    }
+  }
+
+  private newVar(type: binaryen.Type): number {
+    this.vars.push(type);
+    return PARAM_COUNT + this.vars.length - 1;
+  }
+
+  get(reg: number): Expr {
+    return this.m.local.get(REG_LOCAL[reg]!, binaryen.i64);
+  }
+
+  set(reg: number, value: Expr): Expr {
+    return this.m.local.set(REG_LOCAL[reg]!, value);
+  }
+
+  tempI64(): number {
+    if (this.i64Used === this.i64Pool.length) this.i64Pool.push(this.newVar(binaryen.i64));
+    return this.i64Pool[this.i64Used++]!;
+  }
+
+  tempI32(): number {
+    if (this.i32Used === this.i32Pool.length) this.i32Pool.push(this.newVar(binaryen.i32));
+    return this.i32Pool[this.i32Used++]!;
+  }
+
+  promotedSlot(baseReg: number, off: number, size: number): number | undefined {
+    return baseReg === 10 ? this.slots.get(slotKey(off, size)) : undefined;
+  }
+
+  /** Statements of one non-terminator instruction (temps are per instruction, so the pools reset here). */
+  lowerInsn(insn: Insn, at: number): Expr {
+    this.i64Used = 0;
+    this.i32Used = 0;
+    const { m } = this;
+    switch (classOf(insn.code)) {
+      case Class.ALU:
+      case Class.ALU64:
+        return lowerAlu(this, insn, at);
+      case Class.LDX:
+        return lowerLoad(this, insn, at);
+      case Class.ST:
+      case Class.STX:
+        return lowerStore(this, insn, at);
+      case Class.LD:
+        if (insn.code !== OP_LD_IMM64) throw new JitCompileError('legacy LD_ABS/LD_IND packet access is not supported', this.program, at);
+        if (insn.src === PseudoSrc.FUNC) {
+          // A callback's "address" is its first slot: HelperCall.callback takes that slot index.
+          return this.set(insn.dst, m.i64.const(BigInt(at + insn.imm + 1)));
+        }
+        return this.set(insn.dst, m.i64.const(BigInt.asIntN(64, imm64At(this.insns, at))));
+      case Class.JMP:
+      case Class.JMP32:
+        if (opOf(insn.code) === JmpOp.CALL) return this.lowerCall(insn, at);
+        throw new JitCompileError(`jump 0x${insn.code.toString(16)} in the middle of a block`, this.program, at);
+      default:
+        throw new JitCompileError(`opcode 0x${insn.code.toString(16)}`, this.program, at);
+    }
+  }
+
+  private lowerCall(insn: Insn, at: number): Expr {
+    const { m } = this;
+    if (sourceOf(insn.code) === Source.X) {
+      // callx: the non-kernel extension the conformance suite uses, the register holds a helper id.
+      return this.helperCall(m.i32.wrap(this.get(insn.dst)), at, false);
+    }
+    if (insn.src === CallSrc.PSEUDO_CALL) {
+      const args = [1, 2, 3, 4, 5].map((r) => this.get(r));
+      args.push(m.i64.sub(this.get(10), m.i64.const(BigInt(STACK_FRAME_SIZE))));
+      return this.set(0, m.call(subProgramExport(at + insn.imm + 1), args, binaryen.i64));
+    }
+    if (insn.src === CallSrc.KFUNC) throw new JitCompileError('kfunc calls are not supported', this.program, at);
+    const inline = this.options.inlineHelper?.(this, insn.imm, at);
+    if (inline !== undefined) return this.set(0, inline);
+    return this.helperCall(m.i32.const(insn.imm), at, insn.imm === HelperId.TAIL_CALL);
+  }
+
+  /** r1..r5 → scratch of this frame's depth, call the JS trampoline, r0 ← scratch. */
+  private helperCall(id: Expr, at: number, mayTailCall: boolean): Expr {
+    const { m } = this;
+    const regs = this.tempI32();
+    const fp = (): Expr => m.i32.wrap(this.get(10));
+    const depth = m.i32.shr_u(m.i32.sub(m.global.get(Names.stackTop, binaryen.i32), fp()), m.i32.const(9));
+    const stmts: Expr[] = [
+      m.local.set(regs, m.i32.add(m.global.get(Names.regs, binaryen.i32), m.i32.mul(depth, m.i32.const(REGS_SCRATCH_BYTES)))),
+    ];
+    for (let r = 1; r <= 5; r++) stmts.push(m.i64.store(8 * r, 8, m.local.get(regs, binaryen.i32), this.get(r)));
+    const call = m.call(Names.helper, [id, m.i32.const(at), fp(), m.global.get(Names.ctx, binaryen.i32)], binaryen.i32);
+    if (mayTailCall) {
+      stmts.push(m.if(call, m.return(m.call(Names.tailCall, [fp(), m.global.get(Names.ctx, binaryen.i32)], binaryen.i64))));
+    } else {
+      stmts.push(m.drop(call));
+    }
+    stmts.push(this.set(0, m.i64.load(0, 8, m.local.get(regs, binaryen.i32))));
+    return m.block(null, stmts);
+  }
+
+  build(): Expr {
+    const { m, sub, insns } = this;
+    const relooper = new binaryen.Relooper(m);
+    const blockRefs = new Map<number, number>();
+    const bodies = sub.blocks.map((b) => {
+      const stmts: Expr[] = [];
+      const last = lastSlot(insns, b.start, b.end);
+      for (let i = b.start; i < b.end; i += slotWidth(insns[i]!)) {
+        if (i === last && b.term.kind !== 'fallthrough' && b.term.kind !== 'falloff') break;
+        stmts.push(this.lowerInsn(insns[i]!, i));
+      }
+      if (b.term.kind === 'exit') stmts.push(m.return(this.get(0)));
+      if (b.term.kind === 'falloff') stmts.push(m.unreachable());
+      return stmts;
+    });
+    sub.blocks.forEach((b, k) => blockRefs.set(b.start, relooper.addBlock(m.block(null, bodies[k]!))));
+    let trap: number | undefined;
+    sub.blocks.forEach((b) => {
+      const from = blockRefs.get(b.start)!;
+      const t = b.term;
+      if (t.kind === 'jump') relooper.addBranch(from, blockRefs.get(t.target)!, 0, 0);
+      else if (t.kind === 'fallthrough') relooper.addBranch(from, blockRefs.get(t.next)!, 0, 0);
+      else if (t.kind === 'cond' && t.taken === t.next) {
+        // A conditional jump by 0 goes to the next block either way (the Relooper takes one edge per target).
+        relooper.addBranch(from, blockRefs.get(t.next)!, 0, 0);
+      } else if (t.kind === 'cond') {
+        const last = lastSlot(insns, b.start, b.end);
+        this.i64Used = 0;
+        this.i32Used = 0;
+        relooper.addBranch(from, blockRefs.get(t.taken)!, lowerCondition(this, insns[last]!, last), 0);
+        if (t.next === null) trap ??= relooper.addBlock(m.unreachable());
+        relooper.addBranch(from, t.next === null ? trap! : blockRefs.get(t.next)!, 0, 0);
+      }
+    });
+    return relooper.renderAndDispose(blockRefs.get(sub.start)!, LABEL_LOCAL);
+  }
+}
+
+function lastSlot(insns: readonly Insn[], start: number, end: number): number {
+  let last = start;
+  for (let i = start; i < end; i += slotWidth(insns[i]!)) last = i;
+  return last;
+}
+
+/** Adds the wasm function for `sub` to `m` (named subProgramExport(sub.start)). */
+export function addSubProgramFunction(
+  m: binaryen.Module, program: string, insns: readonly Insn[], sub: SubProgram, options: FunctionBuildOptions,
+): void {
+  const lowering = new FunctionLowering(m, program, insns, sub, options);
+  const body = lowering.build();
+  // The Relooper's output ends in blocks whose every path returns; a trailing unreachable types the body.
+  m.addFunction(subProgramExport(sub.start), subProgramParams(), binaryen.i64, lowering.vars, m.block(null, [body, m.unreachable()], binaryen.i64));
+}

@@ -1,0 +1,143 @@
+/**
+ * A compiled program instantiated on one CPU against the shared arena, plus the JS side of the helper
+ * trampoline (module-abi.ts): wasm stores r1..r5 into this CPU's register scratch in the arena and calls
+ * `env.helper`; the HelperImpl reads and writes them through a Uint32Array view on those same bytes, so a
+ * helper call allocates nothing.
+ */
+import type { ExecProgram, HelperCall, HelperImpl, RegHalves } from '../src/vm/exec-types.js';
+import { RuntimeFault } from '../src/vm/exec-types.js';
+import { ENGINE_PRIVATE, STACK_FRAME_SIZE, cpuRegion, stackTop } from '../src/vm/arena-layout.js';
+import type { CompiledProgram } from './compile.js';
+import { Wasm, type WasmMemory } from './wasm-api.js';
+import { MAX_CALL_DEPTH, REGS_SCRATCH_BYTES, TAIL_CALL_COUNT_OFFSET, subProgramExport } from './module-abi.js';
+
+export type HelperLookup = (id: number) => HelperImpl | undefined;
+
+export interface JitInstanceOptions {
+  /** The arena (shared). */
+  readonly memory: WasmMemory;
+  readonly cpu: number;
+  readonly helpers: HelperLookup;
+  /** bpf_tail_call: the target program's instance on this CPU (same memory and CPU). */
+  readonly tailCallTarget?: (target: ExecProgram) => JitInstance;
+  /** r10 of the outermost frame; default stackTop(cpu). */
+  readonly stackTop?: number;
+  /** Register scratch address; default cpuRegion(cpu) + ENGINE_PRIVATE. */
+  readonly regs?: number;
+}
+
+interface ProgramExports {
+  readonly run_batch: (desc: number, n: number) => void;
+  readonly run: (r1: bigint, r2: bigint, ctx: number) => bigint;
+  readonly [sub: string]: unknown;
+}
+
+type SubFunction = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, r10: bigint) => bigint;
+
+/** One reusable HelperCall per call depth: a helper's callback may itself call helpers one frame deeper. */
+class TrampolineCall implements HelperCall {
+  ctx = 0;
+  insn = 0;
+  fp = 0;
+  pendingTail: ExecProgram | undefined;
+
+  constructor(readonly owner: JitInstance, readonly regs: RegHalves, readonly cpu: number) {}
+
+  get tailCallCount(): number {
+    return this.owner.tailCallCount;
+  }
+
+  callback(funcInsn: number, args: readonly bigint[]): bigint {
+    return this.owner.callSub(funcInsn, args, this.fp - STACK_FRAME_SIZE, this.insn);
+  }
+
+  tailCall(target: ExecProgram): void {
+    this.pendingTail = target;
+  }
+}
+
+export class JitInstance {
+  readonly exports: ProgramExports;
+  private readonly calls: TrampolineCall[];
+  private readonly counter: Uint32Array;
+  private readonly stackTop: number;
+  private pendingTail: ExecProgram | undefined;
+
+  constructor(readonly compiled: CompiledProgram, private readonly options: JitInstanceOptions) {
+    const regs = options.regs ?? cpuRegion(options.cpu) + ENGINE_PRIVATE;
+    this.stackTop = options.stackTop ?? stackTop(options.cpu);
+    const buffer = options.memory.buffer;
+    this.calls = Array.from({ length: MAX_CALL_DEPTH }, (_, d) =>
+      new TrampolineCall(this, new Uint32Array(buffer, regs + d * REGS_SCRATCH_BYTES, 22), options.cpu));
+    this.counter = new Uint32Array(buffer, regs + TAIL_CALL_COUNT_OFFSET, 1);
+    const env: Record<string, unknown> = {
+      memory: options.memory,
+      stack_top: new Wasm.Global({ value: 'i32', mutable: false }, this.stackTop | 0),
+      regs: new Wasm.Global({ value: 'i32', mutable: false }, regs),
+      cpu: new Wasm.Global({ value: 'i32', mutable: false }, options.cpu),
+      helper: (id: number, insn: number, fp: number, ctx: number): number => this.helper(id, insn, fp >>> 0, ctx >>> 0),
+    };
+    if (compiled.usesTailCall) env['tail_call'] = (fp: number, ctx: number): bigint => this.runTailCall(fp >>> 0, ctx >>> 0);
+    const instance = new Wasm.Instance(compiled.module, { env });
+    this.exports = instance.exports as unknown as ProgramExports;
+  }
+
+  get name(): string {
+    return this.compiled.name;
+  }
+
+  get tailCallCount(): number {
+    return this.counter[0]!;
+  }
+
+  /** Runs the program over `n` descriptors starting at arena address `desc` (DESC_SIZE apart). */
+  runBatch(desc: number, n: number): void {
+    this.exports.run_batch(desc, n);
+  }
+
+  /** One run with r1, r2 set and r10 = stack top (the raw entry, design.md §3a); returns r0. */
+  run(r1: bigint, r2: bigint, ctx = 0): bigint {
+    return BigInt.asUintN(64, this.exports.run(r1, r2, ctx));
+  }
+
+  /** Calls sub-program `slot` with r1..r5 = args on the frame whose r10 is `fp`. */
+  callSub(slot: number, args: readonly bigint[], fp: number, fromInsn: number): bigint {
+    const fn = this.exports[subProgramExport(slot)] as SubFunction | undefined;
+    if (fn === undefined) throw new RuntimeFault(`callback target ${slot} is not a sub-program`, fromInsn, this.name);
+    if (fp <= this.stackTop - MAX_CALL_DEPTH * STACK_FRAME_SIZE) {
+      throw new RuntimeFault(`call depth exceeds ${MAX_CALL_DEPTH} frames`, fromInsn, this.name);
+    }
+    const a = (k: number): bigint => BigInt.asIntN(64, args[k] ?? 0n);
+    return BigInt.asUintN(64, fn(a(0), a(1), a(2), a(3), a(4), BigInt(fp)));
+  }
+
+  /** The tail-call target runs on the caller's ctx and frame (the kernel keeps r1 and the stack). */
+  enterTail(ctx: number, fp: number): bigint {
+    return (this.exports[subProgramExport(0)] as SubFunction)(BigInt(ctx), 0n, 0n, 0n, 0n, BigInt(fp));
+  }
+
+  private helper(id: number, insn: number, fp: number, ctx: number): number {
+    const impl = this.options.helpers(id);
+    if (impl === undefined) throw new RuntimeFault(`unknown helper ${id}`, insn, this.name);
+    const depth = (this.stackTop - fp) / STACK_FRAME_SIZE;
+    const call = this.calls[depth];
+    if (call === undefined) throw new RuntimeFault(`helper call at call depth ${depth}`, insn, this.name);
+    call.ctx = ctx;
+    call.insn = insn;
+    call.fp = fp;
+    call.pendingTail = undefined;
+    impl(call);
+    if (call.pendingTail === undefined) return 0;
+    this.pendingTail = call.pendingTail;
+    this.counter[0] = this.counter[0]! + 1;
+    return 1;
+  }
+
+  private runTailCall(fp: number, ctx: number): bigint {
+    const target = this.pendingTail;
+    this.pendingTail = undefined;
+    const resolve = this.options.tailCallTarget;
+    if (target === undefined || resolve === undefined) throw new RuntimeFault('tail call without a target resolver', 0, this.name);
+    return resolve(target).enterTail(ctx, fp);
+  }
+}

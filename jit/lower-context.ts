@@ -1,0 +1,25 @@
+/**
+ * What the per-instruction lowerings (lower-alu.ts, lower-memory.ts, lower-jump.ts) need from the function
+ * being built: the Binaryen module, eBPF registers as i64 locals, and scratch locals.
+ */
+import type binaryen from 'binaryen';
+
+export type Expr = binaryen.ExpressionRef;
+
+export interface LowerContext {
+  readonly m: binaryen.Module;
+  readonly program: string;
+  /** The i64 value of eBPF register `reg` (r0..r10). */
+  get(reg: number): Expr;
+  /** Assign register `reg` (an i64 expression); returns the statement. */
+  set(reg: number, value: Expr): Expr;
+  /** A fresh i64 scratch local (index) for values used more than once within one instruction's lowering. */
+  tempI64(): number;
+  /** A fresh i32 scratch local. */
+  tempI32(): number;
+  /**
+   * The i64 local holding the stack slot at r10+off of `size` bytes when stack promotion put it in a local
+   * (jit/stack-promotion.ts), else undefined.
+   */
+  promotedSlot(baseReg: number, off: number, size: number): number | undefined;
+}

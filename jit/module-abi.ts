@@ -1,0 +1,34 @@
+/**
+ * The interface between a compiled program module and the JS that instantiates it.
+ *
+ * Imports (module "env"):
+ *   memory          the arena: shared WebAssembly.Memory, memory32, maximum ≤ 65536 pages
+ *   stack_top  i32  r10 of the outermost call frame on this CPU (arena-layout.ts stackTop(cpu))
+ *   regs       i32  arena address of the helper register scratch: RegHalves (22 × u32 = 88 B) per call depth,
+ *                   depth d at regs + d * 88, d = (stack_top - r10) / 512; the runtime's HelperImpl reads
+ *                   its r1..r5 there and writes r0 there (a Uint32Array view on the same bytes)
+ *                   the u32 at regs + MAX_CALL_DEPTH * 88 counts the frame's tail calls (reset per run)
+ *   cpu        i32  the worker index (bpf_get_smp_processor_id)
+ *   helper(id i32, insn i32, fp i32, ctx i32) → i32
+ *                   run helper `id` (called from slot `insn`, frame pointer `fp`, program ctx `ctx`) with its
+ *                   registers in the scratch of fp's depth; returns 1 when the helper requested a tail call
+ *   tail_call(fp i32, ctx i32) → i64
+ *                   run the tail-call target the last helper named, on the same ctx and frame; its r0 is the
+ *                   returning program's r0 (only imported when the program calls bpf_tail_call)
+ *
+ * Exports:
+ *   run_batch(desc i32, n i32)   run the program once per descriptor desc + k*DESC_SIZE, k < n, writing the
+ *                                low 32 bits of r0 to the descriptor's action field (design.md §3)
+ *   run(r1 i64, r2 i64, ctx i32) → i64
+ *                                one run with r1, r2 given and r10 = stack_top (the raw entry, design.md §3a)
+ *   sub_<slot>(r1..r5 i64, r10 i64) → i64
+ *                                every sub-program, for callbacks (bpf_loop) the runtime invokes
+ */
+export const REGS_SCRATCH_BYTES = 88;
+export const MAX_CALL_DEPTH = 8;
+/** Offset from `regs` of the u32 tail-call counter (MAX_TAIL_CALL_CNT is checked by the helper). */
+export const TAIL_CALL_COUNT_OFFSET = MAX_CALL_DEPTH * REGS_SCRATCH_BYTES;
+export const subProgramExport = (slot: number): string => `sub_${slot}`;
+
+/** Helper ids the JIT gives special treatment (uapi `enum bpf_func_id`). */
+export const HelperId = { MAP_LOOKUP_ELEM: 1, GET_SMP_PROCESSOR_ID: 8, TAIL_CALL: 12 } as const;
