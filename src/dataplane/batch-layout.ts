@@ -1,0 +1,38 @@
+/**
+ * One batch buffer: what the main thread fills and a worker runs in one `runBatch` call.
+ * ```
+ *  +0                 BATCH_SIZE descriptors × DESC_SIZE (each one's first 24 bytes are struct xdp_md)
+ *  +DESCS             BATCH_SIZE × f64 capture timestamps (ns) for the virtual clock
+ *  +TS + TS_BYTES     BATCH_SIZE × u8 index of the chain stage that gave the final action
+ *                     (redirect errors and delivery are attributed to that program)
+ *  +SLOTS             BATCH_SIZE × FRAME_SLOT_SIZE frame slots (4 KiB, 256 bytes headroom, arena-layout.ts)
+ * ```
+ * Every CPU owns RING_DEPTH such buffers; a buffer is either free, being filled, or in flight.
+ */
+import { DESC_SIZE, FRAME_SLOT_SIZE } from '../vm/arena-layout.js';
+
+export const BATCH_SIZE = 64;
+export const RING_DEPTH = 8;
+export const BATCH_DESCS = 0;
+export const BATCH_TS = BATCH_SIZE * DESC_SIZE;
+export const BATCH_FINAL_STAGE = BATCH_TS + BATCH_SIZE * 8;
+export const BATCH_SLOTS = Math.ceil((BATCH_FINAL_STAGE + BATCH_SIZE) / FRAME_SLOT_SIZE) * FRAME_SLOT_SIZE;
+export const BATCH_BYTES = BATCH_SLOTS + BATCH_SIZE * FRAME_SLOT_SIZE;
+
+/** One stage of an attachment as a worker runs it (a single program is a one-stage chain). */
+export interface StageRef {
+  readonly key: number;
+  /** Bit mask over XDP actions that continue to the next stage (libxdp chain_call_actions). */
+  readonly chainCallActions: number;
+  readonly counterAddr: number;
+}
+
+export type WorkerRequest =
+  | { readonly t: 'prepare'; readonly key: number; readonly module: string; readonly spec: unknown }
+  | { readonly t: 'release'; readonly key: number }
+  | { readonly t: 'batch'; readonly id: number; readonly addr: number; readonly n: number;
+      readonly stages: readonly StageRef[]; readonly clocked: boolean };
+
+export type WorkerReply =
+  | { readonly t: 'prepared'; readonly key: number; readonly error?: string }
+  | { readonly t: 'done'; readonly id: number; readonly error?: string };

@@ -1,0 +1,421 @@
+/**
+ * The data plane: interfaces, attachments, per-CPU workers and what happens to a frame after its program
+ * returned (design.md §4). Frames enter through `submit` (replays, veth peers, VXLAN sockets), are spread over
+ * CPUs by RSS, run in batches on worker threads, and are delivered by action on the main thread:
+ *
+ *   PASS     → the interface's stack side (counted, optionally captured)
+ *   DROP     → freed
+ *   TX       → out of the same interface
+ *   REDIRECT → out of the ifindex the program named (bpf_redirect / DEVMAP); errors counted by reason
+ *   ABORTED, unknown, engine faults → dropped; the worker counted an exception
+ *
+ * Attach/replace/detach swap the interface's attachment between two batches: each batch runs entirely
+ * with the attachment that was current when it was filled, so no frame is lost or run twice.
+ */
+import { Desc, DESC_SIZE, FRAME_SLOT_SIZE, MAX_LINEAR, RedirectKind, XDP_PACKET_HEADROOM } from '../vm/arena-layout.js';
+import { XdpAction } from '../ebpf/opcodes.js';
+import { BATCH_FINAL_STAGE, BATCH_SIZE, BATCH_SLOTS, BATCH_TS, type StageRef } from './batch-layout.js';
+import { CounterBlock, Counter, ACTION_LABELS, REDIRECT_ERROR_REASONS, counterBlockSize, type RedirectErrorReason } from './counters.js';
+import { CpuPool } from './cpu-pool.js';
+import { queueForHash, rssHash } from './flow-hash.js';
+import type { ArenaMemory, ProcessorRecipe } from './frame-processor.js';
+import { NetInterface, type InterfaceSpec } from './interfaces.js';
+import { RegionAllocator } from './region-allocator.js';
+import { parseHostPort, VxlanEndpoint } from './vxlan.js';
+
+/** A frame entering an interface. `data` may be a view into the arena (a loaded capture) or any bytes. */
+export interface RxFrame {
+  readonly data: Uint8Array;
+  /** RSS hash (flow-hash.ts); computed from `data` when absent. */
+  readonly hash?: number;
+  readonly tsNs: number;
+}
+
+export interface StageSpec {
+  /** Metrics label: the program's name. */
+  readonly program: string;
+  readonly recipe: ProcessorRecipe;
+  /** libxdp chain_call_actions bit mask (1 << XDP_PASS by default in libxdp); ignored on the last stage. */
+  readonly chainCallActions: number;
+}
+
+/** Per (interface, program) counter block, shared by successive attachments that run the same program. */
+interface CounterSlot { readonly block: CounterBlock; refs: number }
+
+interface Stage { readonly program: string; readonly key: number; readonly chainCallActions: number; readonly slot: CounterSlot }
+
+class Attachment {
+  inflight = 0;
+  retired = false;
+  constructor(readonly stages: readonly Stage[]) {}
+  get refs(): readonly StageRef[] {
+    return this.stages.map((s) => ({ key: s.key, chainCallActions: s.chainCallActions, counterAddr: s.slot.block.addr }));
+  }
+}
+
+export class InterfaceExistsError extends Error {
+  constructor(readonly iface: string) { super(`interface '${iface}' already exists`); this.name = 'InterfaceExistsError'; }
+}
+export class NoSuchInterfaceError extends Error {
+  constructor(readonly iface: string) { super(`no interface '${iface}'`); this.name = 'NoSuchInterfaceError'; }
+}
+
+/** One row of the counters a scrape reads: straight from the arena, per CPU. */
+export interface CounterRow {
+  readonly interface: string;
+  readonly program: string;
+  readonly cpu: number;
+  readonly packets: readonly number[];
+  readonly bytes: readonly number[];
+  readonly exceptions: number;
+  readonly redirectErrors: readonly number[];
+  readonly runSeconds: number;
+}
+
+/** A capture copied into the arena once; replays copy from here into frame slots. */
+export interface ArenaCapture {
+  readonly frames: readonly RxFrame[];
+  release(): void;
+}
+
+export interface DatapathOptions {
+  readonly memory: ArenaMemory;
+  /** The arena range the data plane may use for batch buffers, counters and loaded captures. */
+  readonly regionBase: number;
+  readonly regionSize: number;
+  readonly cpus: number;
+  /** Frames one interface may have queued towards CPUs before RX drops (the RX ring size). */
+  readonly rxBacklog?: number;
+}
+
+export class Datapath {
+  readonly cpus: number;
+  private readonly memory: ArenaMemory;
+  private readonly region: RegionAllocator;
+  private readonly pool: CpuPool;
+  private readonly byName = new Map<string, NetInterface>();
+  private readonly byIndex = new Map<number, NetInterface>();
+  private readonly attachments = new Map<NetInterface, Attachment>();
+  private readonly counterSlots = new Map<string, CounterSlot>();
+  private readonly rxBacklog: number;
+  private nextIfindex = 1;
+
+  constructor(opts: DatapathOptions) {
+    this.memory = opts.memory;
+    this.cpus = opts.cpus;
+    this.rxBacklog = opts.rxBacklog ?? 8192;
+    this.region = new RegionAllocator(opts.regionBase, opts.regionSize);
+    this.pool = new CpuPool(opts.memory, opts.cpus, this.region);
+  }
+
+  // ── interfaces ────────────────────────────────────────────────────────────────────────────────────
+
+  get interfaces(): readonly NetInterface[] { return [...this.byIndex.values()]; }
+  interface(name: string): NetInterface | undefined { return this.byName.get(name); }
+  interfaceByIndex(ifindex: number): NetInterface | undefined { return this.byIndex.get(ifindex); }
+  attachedPrograms(iface: NetInterface): readonly string[] {
+    return this.attachments.get(iface)?.stages.map((s) => s.program) ?? [];
+  }
+
+  /** Create an interface (a veth spec creates both ends). `ifindex` restores a persisted index. */
+  async addInterface(spec: InterfaceSpec, ifindex?: number, peerIfindex?: number): Promise<NetInterface[]> {
+    const names = spec.kind === 'veth' ? [spec.name, spec.peer] : [spec.name];
+    for (const n of names) if (this.byName.has(n)) throw new InterfaceExistsError(n);
+    if (spec.kind === 'veth' && spec.peer === spec.name) throw new InterfaceExistsError(spec.peer);
+    let vxlan: VxlanEndpoint | null = null;
+    const index = ifindex ?? this.nextIfindex;
+    if (spec.kind === 'vxlan') {
+      vxlan = await VxlanEndpoint.open(spec.vni, parseHostPort(spec.listen), parseHostPort(spec.remote),
+        (frame) => { const i = this.byIndex.get(index); if (i) void this.submit(i, [{ data: frame.slice(), tsNs: Date.now() * 1e6 }]).done; });
+    }
+    const iface = this.register(new NetInterface(index, spec));
+    iface.vxlan = vxlan;
+    if (spec.kind !== 'veth') return [iface];
+    const peer = this.register(new NetInterface(peerIfindex ?? this.nextIfindex, { name: spec.peer, kind: 'veth', peer: spec.name }));
+    iface.peer = peer;
+    peer.peer = iface;
+    return [iface, peer];
+  }
+
+  private register(iface: NetInterface): NetInterface {
+    if (this.byIndex.has(iface.ifindex)) throw new InterfaceExistsError(`ifindex ${iface.ifindex}`);
+    this.byName.set(iface.name, iface);
+    this.byIndex.set(iface.ifindex, iface);
+    this.nextIfindex = Math.max(this.nextIfindex, iface.ifindex + 1);
+    return iface;
+  }
+
+  /** Remove an interface (and its veth peer, as Linux does), detaching what runs on it. */
+  async removeInterface(name: string): Promise<NetInterface[]> {
+    const iface = this.byName.get(name);
+    if (!iface) throw new NoSuchInterfaceError(name);
+    const gone = iface.peer ? [iface, iface.peer] : [iface];
+    for (const i of gone) {
+      i.up = false;
+      await this.detach(i.name);
+      this.byName.delete(i.name);
+      this.byIndex.delete(i.ifindex);
+      await i.vxlan?.close();
+    }
+    return gone;
+  }
+
+  // ── attachments ───────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Replace the interface's whole attachment atomically: the new stages are prepared on every CPU first,
+   * then swapped in between two batches; the old attachment is released once its in-flight batches ran.
+   */
+  async attach(name: string, specs: readonly StageSpec[]): Promise<void> {
+    const iface = this.byName.get(name);
+    if (!iface) throw new NoSuchInterfaceError(name);
+    const keys: number[] = [];
+    try {
+      for (const s of specs) keys.push(await this.pool.prepare(s.recipe));
+    } catch (err) {
+      for (const k of keys) this.pool.release(k);
+      throw err;
+    }
+    if (!this.byName.has(name)) {
+      for (const k of keys) this.pool.release(k);
+      throw new NoSuchInterfaceError(name);
+    }
+    const stages = specs.map((s, i) => ({
+      program: s.program, key: keys[i]!, chainCallActions: s.chainCallActions, slot: this.counterSlot(iface, s.program),
+    }));
+    const old = this.attachments.get(iface);
+    this.attachments.set(iface, new Attachment(stages));
+    if (old) this.retire(iface, old);
+  }
+
+  async detach(name: string): Promise<boolean> {
+    const iface = this.byName.get(name);
+    if (!iface) throw new NoSuchInterfaceError(name);
+    const old = this.attachments.get(iface);
+    if (!old) return false;
+    this.attachments.delete(iface);
+    this.retire(iface, old);
+    return true;
+  }
+
+  private counterSlot(iface: NetInterface, program: string): CounterSlot {
+    const id = `${iface.ifindex}\0${program}`;
+    let slot = this.counterSlots.get(id);
+    if (!slot) {
+      const size = counterBlockSize(this.cpus);
+      const block = new CounterBlock(this.memory.buffer, this.region.alloc(size), this.cpus);
+      block.clear();
+      slot = { block, refs: 0 };
+      this.counterSlots.set(id, slot);
+    }
+    slot.refs++;
+    return slot;
+  }
+
+  private retire(iface: NetInterface, att: Attachment): void {
+    att.retired = true;
+    if (att.inflight > 0) return;
+    for (const s of att.stages) {
+      this.pool.release(s.key);
+      if (--s.slot.refs === 0) {
+        this.counterSlots.delete(`${iface.ifindex}\0${s.program}`);
+        this.region.release(s.slot.block.addr);
+      }
+    }
+  }
+
+  // ── frames ────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Copy a capture into the arena once; the returned frames are views of it. */
+  loadCapture(frames: ReadonlyArray<{ readonly data: Uint8Array; readonly tsNs: number }>): ArenaCapture {
+    const total = frames.reduce((s, f) => s + f.data.length, 0);
+    const addr = this.region.alloc(Math.max(total, 1));
+    const u8 = new Uint8Array(this.memory.buffer);
+    let off = addr;
+    const views: RxFrame[] = frames.map((f) => {
+      u8.set(f.data, off);
+      const data = new Uint8Array(this.memory.buffer, off, f.data.length);
+      off += f.data.length;
+      return { data, hash: rssHash(data), tsNs: f.tsNs };
+    });
+    let released = false;
+    return { frames: views, release: () => { if (!released) { released = true; this.region.release(addr); } } };
+  }
+
+  /**
+   * Receive frames on an interface. `posted` resolves once every frame sits in a batch handed to a CPU (the
+   * caller may then submit more: backpressure comes from the per-CPU rings); `done` once all were delivered.
+   */
+  submit(iface: NetInterface, frames: readonly RxFrame[], clocked = false): { posted: Promise<void>; done: Promise<void> } {
+    const done: Promise<void>[] = [];
+    const posted = this.post(iface, frames, clocked, done);
+    return { posted, done: posted.then(() => Promise.all(done)).then(() => undefined) };
+  }
+
+  private async post(iface: NetInterface, frames: readonly RxFrame[], clocked: boolean, done: Promise<void>[]): Promise<void> {
+    const perCpu: RxFrame[][] = Array.from({ length: this.cpus }, () => []);
+    for (const f of frames) {
+      iface.stats.rxPackets++;
+      iface.stats.rxBytes += f.data.length;
+      if (!iface.up || iface.backlog >= this.rxBacklog) { iface.stats.rxDropped++; continue; }
+      const cpu = queueForHash(f.hash ?? rssHash(f.data), this.cpus);
+      const q = perCpu[cpu]!;
+      q.push(f);
+      iface.backlog++;
+      if (q.length === BATCH_SIZE) { perCpu[cpu] = []; done.push((await this.runBatch(iface, cpu, q, clocked)).done); }
+    }
+    for (let cpu = 0; cpu < this.cpus; cpu++) {
+      const q = perCpu[cpu]!;
+      if (q.length > 0) done.push((await this.runBatch(iface, cpu, q, clocked)).done);
+    }
+  }
+
+  /** Fill a batch buffer of `cpu` and hand it over; resolves (with its completion) once handed over. */
+  private async runBatch(iface: NetInterface, cpu: number, frames: readonly RxFrame[], clocked: boolean): Promise<{ done: Promise<void> }> {
+    const addr = await this.pool.acquire(cpu);
+    // The batch boundary: whatever is attached now runs this whole batch.
+    const att = this.attachments.get(iface);
+    const buf = this.memory.buffer;
+    const u8 = new Uint8Array(buf);
+    const u32 = new Uint32Array(buf);
+    const ts = new Float64Array(buf, addr + BATCH_TS, BATCH_SIZE);
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      const slot = addr + BATCH_SLOTS + i * FRAME_SLOT_SIZE;
+      const data = slot + XDP_PACKET_HEADROOM;
+      const linear = Math.min(f.data.length, MAX_LINEAR);
+      u8.set(f.data.subarray(0, linear), data);
+      const d = (addr + i * DESC_SIZE) >>> 2;
+      u32.fill(0, d, d + DESC_SIZE / 4);
+      u32[d + (Desc.DATA >> 2)] = data;
+      u32[d + (Desc.DATA_END >> 2)] = data + linear;
+      u32[d + (Desc.DATA_META >> 2)] = data;
+      u32[d + (Desc.INGRESS_IFINDEX >> 2)] = iface.ifindex;
+      u32[d + (Desc.RX_QUEUE_INDEX >> 2)] = cpu;
+      u32[d + (Desc.SLOT >> 2)] = slot;
+      // Multi-buffer (design.md §2): beyond the linear part, fragments stay where the capture put them.
+      if (f.data.length > linear && f.data.buffer === buf) {
+        u32[d + (Desc.FRAGS_LEN >> 2)] = f.data.length - linear;
+        u32[d + (Desc.FRAGS_ADDR >> 2)] = f.data.byteOffset + linear;
+      }
+      ts[i] = f.tsNs;
+    }
+    const n = frames.length;
+    if (!att) {
+      // No program: every frame goes to the stack, as without XDP.
+      this.deliver(iface, null, cpu, addr, n, true);
+      return { done: Promise.resolve() };
+    }
+    att.inflight++;
+    const finish = (): void => {
+      att.inflight--;
+      if (att.retired && att.inflight === 0) this.retire(iface, att);
+    };
+    return {
+      done: this.pool.run(cpu, addr, n, att.refs, clocked).then(
+        () => { this.deliver(iface, att, cpu, addr, n, false); finish(); },
+        (err: unknown) => { iface.backlog -= n; this.pool.giveBack(cpu, addr); finish(); throw err; },
+      ),
+    };
+  }
+
+  private deliver(iface: NetInterface, att: Attachment | null, cpu: number, addr: number, n: number, noProgram: boolean): void {
+    const buf = this.memory.buffer;
+    const u32 = new Uint32Array(buf);
+    const finalStage = new Uint8Array(buf, addr + BATCH_FINAL_STAGE, n);
+    const ts = new Float64Array(buf, addr + BATCH_TS, n);
+    for (let i = 0; i < n; i++) {
+      const d = (addr + i * DESC_SIZE) >>> 2;
+      const start = u32[d + (Desc.DATA >> 2)]!, end = u32[d + (Desc.DATA_END >> 2)]!;
+      const frame = new Uint8Array(buf, start, Math.max(0, end - start));
+      const tsNs = ts[i]!;
+      if (noProgram) { this.toStack(iface, frame, tsNs); continue; }
+      if (u32[d + (Desc.ERROR >> 2)] !== 0) continue;
+      const stage = att!.stages[finalStage[i]!]!;
+      switch (u32[d + (Desc.ACTION >> 2)]) {
+        case XdpAction.PASS: this.toStack(iface, frame, tsNs); break;
+        case XdpAction.TX: this.transmit(iface, frame, tsNs, stage, cpu); break;
+        case XdpAction.REDIRECT: this.redirect(iface, d, u32, frame, tsNs, stage, cpu); break;
+        default: break; // DROP frees; ABORTED / unknown were counted as exceptions by the worker
+      }
+    }
+    iface.backlog -= n;
+    this.pool.giveBack(cpu, addr);
+  }
+
+  private toStack(iface: NetInterface, frame: Uint8Array, tsNs: number): void {
+    iface.stats.passPackets++;
+    iface.stats.passBytes += frame.length;
+    iface.passSink?.write(frame, tsNs);
+  }
+
+  private redirect(iface: NetInterface, d: number, u32: Uint32Array, frame: Uint8Array, tsNs: number, stage: Stage, cpu: number): void {
+    const target = u32[d + (Desc.REDIRECT_TARGET >> 2)]!;
+    switch (u32[d + (Desc.REDIRECT_KIND >> 2)]) {
+      case RedirectKind.IFINDEX: {
+        const to = this.byIndex.get(target);
+        if (!to) return this.redirectError(stage, cpu, 'no_target');
+        if (!to.up) return this.redirectError(stage, cpu, 'target_down');
+        if (frame.length > to.mtu + 14) return this.redirectError(stage, cpu, 'too_big');
+        this.transmit(to, frame, tsNs, stage, cpu);
+        return;
+      }
+      // CPUMAP: the frame continues to the stack of the receiving interface on the target CPU.
+      case RedirectKind.CPU:
+        if (target >= this.cpus) return this.redirectError(stage, cpu, 'no_target');
+        this.toStack(iface, frame, tsNs);
+        return;
+      // XSKMAP without a consumer attached over the API: counted as a redirect, then dropped (design.md §4).
+      case RedirectKind.XSK: return;
+      default: this.redirectError(stage, cpu, 'no_target');
+    }
+  }
+
+  private redirectError(stage: Stage, cpu: number, reason: RedirectErrorReason): void {
+    stage.slot.block.add(cpu, Counter.REDIRECT_ERRORS + REDIRECT_ERROR_REASONS.indexOf(reason), 1);
+  }
+
+  /** Put a frame on the wire of `iface`. */
+  private transmit(iface: NetInterface, frame: Uint8Array, tsNs: number, stage: Stage, cpu: number): void {
+    if (iface.kind === 'veth') {
+      const peer = iface.peer;
+      if (!peer || !peer.up) return this.redirectError(stage, cpu, 'target_down');
+      if (peer.backlog >= this.rxBacklog) return this.redirectError(stage, cpu, 'queue_full');
+      // The slot is reused as soon as this batch is delivered: the peer gets its own copy.
+      void this.submit(peer, [{ data: frame.slice(), tsNs }]).done.catch(() => undefined);
+    } else if (iface.kind === 'vxlan') {
+      iface.vxlan?.send(frame);
+    }
+    iface.stats.txPackets++;
+    iface.stats.txBytes += frame.length;
+    iface.txSink?.write(frame, tsNs);
+  }
+
+  // ── counters ──────────────────────────────────────────────────────────────────────────────────────
+
+  /** Every attached (interface, program, cpu) counter set, read from the arena without messages. */
+  counters(): CounterRow[] {
+    const rows: CounterRow[] = [];
+    for (const [iface, att] of this.attachments) {
+      for (const s of att.stages) {
+        for (let cpu = 0; cpu < this.cpus; cpu++) {
+          const b = s.slot.block;
+          rows.push({
+            interface: iface.name, program: s.program, cpu,
+            packets: ACTION_LABELS.map((_, a) => b.read(cpu, Counter.PACKETS + a)),
+            bytes: ACTION_LABELS.map((_, a) => b.read(cpu, Counter.BYTES + a)),
+            exceptions: b.read(cpu, Counter.EXCEPTIONS),
+            redirectErrors: REDIRECT_ERROR_REASONS.map((_, r) => b.read(cpu, Counter.REDIRECT_ERRORS + r)),
+            runSeconds: b.read(cpu, Counter.RUN_NS) / 1e9,
+          });
+        }
+      }
+    }
+    return rows;
+  }
+
+  async close(): Promise<void> {
+    for (const i of this.byIndex.values()) await i.vxlan?.close();
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Arena } from '../../src/vm/arena.js';
+import { Datapath, type StageSpec } from '../../src/dataplane/datapath.js';
+import { Replay } from '../../src/dataplane/replay.js';
+import { ACTION_LABELS } from '../../src/dataplane/counters.js';
+import { udpFrame, PAYLOAD_OFFSET } from './frames.js';
+
+const PROCESSOR = new URL('./fixtures/byte-action-processor.js', import.meta.url).href;
+
+function makeDatapath(cpus = 2): Datapath {
+  const arena = Arena.create({ maxBytes: 64 << 20, cpus });
+  const size = 16 << 20;
+  return new Datapath({ memory: arena.memory, regionBase: arena.alloc(size, 'data plane'), regionSize: size, cpus });
+}
+
+const stage = (program: string, spec: object): StageSpec =>
+  ({ program, recipe: { module: PROCESSOR, spec }, chainCallActions: 1 << 2 });
+
+function sum(dp: Datapath, iface: string, field: 'packets' | 'bytes', action: string): number {
+  const a = ACTION_LABELS.indexOf(action as (typeof ACTION_LABELS)[number]);
+  return dp.counters().filter((r) => r.interface === iface).reduce((s, r) => s + r[field][a]!, 0);
+}
+
+test('every replayed frame is counted once under the action its program returned, on some CPU', async () => {
+  const dp = makeDatapath();
+  try {
+    await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    await dp.attach('p0', [stage('byaction', { offset: PAYLOAD_OFFSET })]);
+    // Actions cycle DROP, PASS, TX, ABORTED, 9 (unknown) over 1000 frames of 50 flows.
+    const actions = [1, 2, 3, 0, 9];
+    const frames = Array.from({ length: 1000 }, (_, i) => ({ data: udpFrame(1000 + (i % 50), [actions[i % 5]!]), tsNs: i * 1000 }));
+    const cap = dp.loadCapture(frames);
+    const r = new Replay('r1', dp, dp.interface('p0')!, 'mem', cap, { speed: 0, loop: 2, clock: 'capture' });
+    await r.finished;
+    assert.equal(r.status().state, 'done');
+    assert.equal(r.status().framesSent, 2000);
+    for (const a of ['drop', 'pass', 'tx', 'aborted', 'unknown']) assert.equal(sum(dp, 'p0', 'packets', a), 400, a);
+    assert.equal(sum(dp, 'p0', 'bytes', 'pass'), 400 * 64);
+    const rows = dp.counters();
+    assert.equal(rows.reduce((s, r) => s + r.exceptions, 0), 800);
+    assert.ok(rows.filter((r) => r.packets.some((p) => p > 0)).length === 2, 'both CPUs received flows');
+    const st = dp.interface('p0')!.stats;
+    assert.equal(st.passPackets, 400);
+    assert.equal(st.txPackets, 400);
+  } finally {
+    await dp.close();
+  }
+});
+
+test('replacing the program 100 times during a replay loses and doubles no frame', async () => {
+  const dp = makeDatapath();
+  try {
+    await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    await dp.attach('p0', [stage('prog', { action: 2, tag: 0 })]);
+    const frames = Array.from({ length: 500 }, (_, i) => ({ data: udpFrame(i), tsNs: i }));
+    const r = new Replay('r1', dp, dp.interface('p0')!, 'mem', dp.loadCapture(frames), { speed: 0, loop: 20, clock: 'wall' });
+    let swaps = 0;
+    while (r.running && swaps < 100) {
+      await dp.attach('p0', [stage('prog', { action: swaps % 2 === 0 ? 1 : 2 })]);
+      swaps++;
+    }
+    await r.finished;
+    assert.ok(swaps >= 20, `only ${swaps} swaps happened during the replay`);
+    const total = sum(dp, 'p0', 'packets', 'drop') + sum(dp, 'p0', 'packets', 'pass');
+    assert.equal(total, 10_000);
+    assert.equal(dp.interface('p0')!.stats.passPackets, sum(dp, 'p0', 'packets', 'pass'));
+  } finally {
+    await dp.close();
+  }
+});
+
+test('TX on a veth end is received by its peer; redirects go to the named ifindex or count errors', async () => {
+  const dp = makeDatapath();
+  try {
+    const [a, b] = await dp.addInterface({ name: 'va', kind: 'veth', peer: 'vb' });
+    const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    await dp.attach('va', [stage('fwd', { offset: PAYLOAD_OFFSET })]);
+    await dp.attach('vb', [stage('pass', { action: 2 })]);
+    const frames = [
+      ...Array.from({ length: 10 }, (_, i) => ({ data: udpFrame(i, [3]), tsNs: 0 })),             // TX → vb
+      ...Array.from({ length: 7 }, (_, i) => ({ data: udpFrame(i, [4, p!.ifindex]), tsNs: 0 })),   // → p0
+      ...Array.from({ length: 5 }, (_, i) => ({ data: udpFrame(i, [4, 99]), tsNs: 0 })),           // no such ifindex
+    ];
+    await dp.submit(a!, frames).done;
+    // The peer's own RX runs asynchronously after the TX was delivered.
+    for (let i = 0; i < 100 && b!.stats.passPackets < 10; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(b!.stats.rxPackets, 10);
+    assert.equal(b!.stats.passPackets, 10);
+    assert.equal(p!.stats.txPackets, 7);
+    const errs = dp.counters().filter((r) => r.interface === 'va').reduce((s, r) => s + r.redirectErrors[0]!, 0);
+    assert.equal(errs, 5);
+    assert.equal(sum(dp, 'va', 'packets', 'redirect'), 12);
+  } finally {
+    await dp.close();
+  }
+});
+
+test('a chain runs the next program only for actions in chain_call_actions', async () => {
+  const dp = makeDatapath(1);
+  try {
+    const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    await dp.attach('p0', [stage('first', { offset: PAYLOAD_OFFSET }), stage('second', { action: 1 })]);
+    const frames = Array.from({ length: 30 }, (_, i) => ({ data: udpFrame(i, [i % 3 === 0 ? 2 : 3]), tsNs: 0 }));
+    await dp.submit(p!, frames).done;
+    const second = dp.counters().filter((r) => r.program === 'second');
+    assert.equal(second.reduce((s, r) => s + r.packets[1]!, 0), 10);
+    assert.equal(p!.stats.txPackets, 20);
+    assert.equal(p!.stats.passPackets, 0);
+  } finally {
+    await dp.close();
+  }
+});
+
+test('detaching removes the program\'s counters and frames then go straight to the stack', async () => {
+  const dp = makeDatapath(1);
+  try {
+    const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    await dp.attach('p0', [stage('drop', { action: 1 })]);
+    await dp.submit(p!, [{ data: udpFrame(1), tsNs: 0 }]).done;
+    assert.equal(sum(dp, 'p0', 'packets', 'drop'), 1);
+    assert.equal(await dp.detach('p0'), true);
+    assert.deepEqual(dp.counters(), []);
+    await dp.submit(p!, [{ data: udpFrame(1), tsNs: 0 }]).done;
+    assert.equal(p!.stats.passPackets, 1);
+  } finally {
+    await dp.close();
+  }
+});
