@@ -6,6 +6,7 @@
  *   oracle OBJ [--prog NAME] [--maps FILE] [--ifindex N] [--meta]
  *              [--pcap FILE [--bench REPEAT]] [--dump-maps]
  *   oracle OBJ --verify-only [--prog NAME] [--strict]
+ *   oracle --probe                     can this process create maps, load XDP and test-run it?
  *
  * Output (stdout, one JSON object per line):
  *   {"meta":"program",...} / {"meta":"map",...}      with --meta: what was loaded (types, sizes, helpers)
@@ -160,6 +161,7 @@ struct options {
 	int verify_only;
 	int strict;
 	int meta;
+	int probe;
 };
 
 static struct options parse_options(int argc, char **argv)
@@ -177,10 +179,11 @@ static struct options parse_options(int argc, char **argv)
 		else if (!strcmp(a, "--verify-only")) o.verify_only = 1;
 		else if (!strcmp(a, "--strict")) o.strict = 1;
 		else if (!strcmp(a, "--meta")) o.meta = 1;
+		else if (!strcmp(a, "--probe")) o.probe = 1;
 		else if (a[0] != '-' && !o.object) o.object = a;
 		else die(EXIT_BAD_INPUT, "bad usage at '%s' (see native/kernel-oracle/oracle.c)", a);
 	}
-	if (!o.object)
+	if (!o.object && !o.probe)
 		die(EXIT_BAD_INPUT, "usage: oracle OBJ [--prog NAME] [--maps FILE] [--pcap FILE] [--dump-maps] "
 				     "[--bench N] [--verify-only [--strict]] [--meta]");
 	if (o.bench_repeat && !o.pcap)
@@ -915,6 +918,38 @@ static int verify_only(const struct options *o)
 	return all ? 0 : EXIT_FAILED;
 }
 
+/* ---- probe ------------------------------------------------------------------------------------- */
+
+/* Everything the oracle needs from the kernel, in the smallest form: a map, an XDP load, one test run. */
+static int probe(void)
+{
+	int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpjit_probe", 4, 8, 1, NULL);
+	if (map < 0)
+		die(EXIT_FAILED, "bpf(BPF_MAP_CREATE): %s", strerror(errno));
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int prog = bpf_prog_load(BPF_PROG_TYPE_XDP, "xdpjit_probe", "GPL", insns, 2, NULL);
+	if (prog < 0)
+		die(EXIT_FAILED, "bpf(BPF_PROG_LOAD) of a 2-instruction XDP program: %s", strerror(errno));
+	unsigned char frame[64] = { 0 }, out[128];
+	struct xdp_md ctx = { .data_end = sizeof frame, .ingress_ifindex = 1 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof frame, .data_out = out,
+		    .data_size_out = sizeof out, .ctx_in = &ctx, .ctx_size_in = sizeof ctx, .repeat = 1);
+	if (bpf_prog_test_run_opts(prog, &opts) != 0)
+		die(EXIT_FAILED, "bpf(BPF_PROG_TEST_RUN) with ingress_ifindex 1 (lo): %s", strerror(errno));
+	if (opts.retval != XDP_PASS)
+		die(EXIT_FAILED, "the probe program returned %u, not XDP_PASS", opts.retval);
+	struct utsname u;
+	uname(&u);
+	printf("{\"ok\":true,\"kernel\":");
+	json_string(stdout, u.release);
+	printf(",\"possibleCpus\":%d}\n", libbpf_num_possible_cpus());
+	fflush(stdout);
+	return 0;
+}
+
 /* ---- main --------------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -924,6 +959,8 @@ int main(int argc, char **argv)
 	libbpf_set_print(on_libbpf_print);
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	struct options o = parse_options(argc, argv);
+	if (o.probe)
+		return probe();
 	if (o.verify_only) {
 		int rc = verify_only(&o);
 		fflush(stdout);

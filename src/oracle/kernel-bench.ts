@@ -1,0 +1,42 @@
+/**
+ * The kernel's ns/packet for `xdpjit bench` (design.md §5): one BPF_PROG_TEST_RUN call per frame with
+ * `repeat`, the kernel timing the repeats itself (bpf_test_run's timer, ns per run), averaged over frames.
+ * Each repeat runs on the frame as the previous run left it, as xdpjit's bench passes do.
+ */
+import { runOracle } from './oracle-process.js';
+import type { KernelBenchResult } from './oracle-types.js';
+import { withTemporaryPcap } from './pcap-file.js';
+
+export interface KernelBenchOptions {
+  readonly prog?: string;
+  readonly mapsFile?: string;
+  /** Runs per frame in one test_run call (default 100000). */
+  readonly repeat?: number;
+}
+
+const DEFAULT_REPEAT = 100_000;
+
+/** `framesOrPcap`: a capture path, or the frames themselves. */
+export function kernelBench(objPath: string, framesOrPcap: string | readonly Uint8Array[], opts: KernelBenchOptions = {}): Promise<KernelBenchResult> {
+  if (typeof framesOrPcap === 'string') return benchCapture(objPath, framesOrPcap, opts);
+  return withTemporaryPcap(framesOrPcap, (path) => benchCapture(objPath, path, opts));
+}
+
+async function benchCapture(objPath: string, pcapPath: string, opts: KernelBenchOptions): Promise<KernelBenchResult> {
+  const repeat = opts.repeat ?? DEFAULT_REPEAT;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new RangeError(`repeat must be a positive integer, got ${repeat}`);
+  const args = [objPath, '--pcap', pcapPath, '--bench', String(repeat)];
+  if (opts.prog !== undefined) args.push('--prog', opts.prog);
+  if (opts.mapsFile !== undefined) args.push('--maps', opts.mapsFile);
+  const { lines } = await runOracle(args, objPath);
+  let total = 0;
+  let frames = 0;
+  const actions: Record<string, number> = {};
+  for (const line of lines) {
+    if (typeof line.durationNs !== 'number' || typeof line.action !== 'string') continue;
+    total += line.durationNs;
+    frames++;
+    actions[line.action] = (actions[line.action] ?? 0) + 1;
+  }
+  return Object.freeze({ nsPerPacket: frames > 0 ? total / frames : Number.NaN, frames, repeat, actions: Object.freeze(actions) });
+}

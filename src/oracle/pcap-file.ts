@@ -1,0 +1,41 @@
+/**
+ * Writes frames as a classic libpcap file (microsecond timestamps, LINKTYPE_ETHERNET), the input format of
+ * the kernel oracle, for callers holding frames rather than a capture file.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PCAP_MAGIC_US = 0xa1b2c3d4;
+const LINKTYPE_ETHERNET = 1;
+const SNAPLEN = 262144;
+
+export function encodeClassicPcap(frames: readonly Uint8Array[]): Buffer {
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(PCAP_MAGIC_US, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(SNAPLEN, 16);
+  header.writeUInt32LE(LINKTYPE_ETHERNET, 20);
+  const parts: Buffer[] = [header];
+  frames.forEach((frame, i) => {
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(i, 0); // one frame per second: timestamps only need to be ordered
+    rec.writeUInt32LE(frame.length, 8);
+    rec.writeUInt32LE(frame.length, 12);
+    parts.push(rec, Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+  });
+  return Buffer.concat(parts);
+}
+
+/** Runs `use` with a temporary pcap of `frames`, removed afterwards. */
+export async function withTemporaryPcap<T>(frames: readonly Uint8Array[], use: (path: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'xdpjit-oracle-'));
+  try {
+    const path = join(dir, 'frames.pcap');
+    await writeFile(path, encodeClassicPcap(frames));
+    return await use(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
