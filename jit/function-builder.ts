@@ -10,7 +10,7 @@
 import binaryen from 'binaryen';
 import type { Insn } from '../src/ebpf/insn.js';
 import { OP_LD_IMM64, imm64At } from '../src/ebpf/insn.js';
-import { CallSrc, Class, JmpOp, PseudoSrc, Source, classOf, opOf, sourceOf } from '../src/ebpf/opcodes.js';
+import { AtomicOp, CallSrc, Class, JmpOp, Mode, PseudoSrc, Source, classOf, modeOf, opOf, sourceOf } from '../src/ebpf/opcodes.js';
 import { STACK_FRAME_SIZE } from '../src/vm/arena-layout.js';
 import type { SubProgram } from './cfg.js';
 import { slotWidth } from './cfg.js';
@@ -52,6 +52,8 @@ class FunctionLowering implements LowerContext {
   private readonly i32Pool: number[] = [];
   private i64Used = 0;
   private i32Used = 0;
+  /** Per basic block: registers known to hold a map address (LD_IMM64 src=1). */
+  private readonly maps = new Map<number, number>();
 
   constructor(
     readonly m: binaryen.Module,
@@ -92,10 +94,21 @@ class FunctionLowering implements LowerContext {
     return baseReg === 10 ? this.slots.get(slotKey(off, size)) : undefined;
   }
 
+  knownMap(reg: number): number | undefined {
+    return this.maps.get(reg);
+  }
+
   /** Statements of one non-terminator instruction (temps are per instruction, so the pools reset here). */
   lowerInsn(insn: Insn, at: number): Expr {
     this.i64Used = 0;
     this.i32Used = 0;
+    const stmt = this.lowerInsnBody(insn, at);
+    for (const r of writtenRegisters(insn)) this.maps.delete(r);
+    if (insn.code === OP_LD_IMM64 && insn.src === PseudoSrc.MAP_FD) this.maps.set(insn.dst, Number(imm64At(this.insns, at)));
+    return stmt;
+  }
+
+  private lowerInsnBody(insn: Insn, at: number): Expr {
     const { m } = this;
     switch (classOf(insn.code)) {
       case Class.ALU:
@@ -165,6 +178,7 @@ class FunctionLowering implements LowerContext {
     const blockRefs = new Map<number, number>();
     const bodies = sub.blocks.map((b) => {
       const stmts: Expr[] = [];
+      this.maps.clear();
       const last = lastSlot(insns, b.start, b.end);
       for (let i = b.start; i < b.end; i += slotWidth(insns[i]!)) {
         if (i === last && b.term.kind !== 'fallthrough' && b.term.kind !== 'falloff') break;
@@ -194,6 +208,27 @@ class FunctionLowering implements LowerContext {
       }
     });
     return relooper.renderAndDispose(blockRefs.get(sub.start)!, LABEL_LOCAL);
+  }
+}
+
+const CALL_CLOBBERED = [0, 1, 2, 3, 4, 5];
+
+/** Registers an instruction may write (for the per-block map-pointer facts). */
+function writtenRegisters(insn: Insn): readonly number[] {
+  switch (classOf(insn.code)) {
+    case Class.ALU:
+    case Class.ALU64:
+    case Class.LDX:
+    case Class.LD:
+      return [insn.dst];
+    case Class.STX:
+      if (modeOf(insn.code) !== Mode.ATOMIC) return [];
+      return insn.imm === AtomicOp.CMPXCHG ? [0] : [insn.src];
+    case Class.JMP:
+    case Class.JMP32:
+      return opOf(insn.code) === JmpOp.CALL ? CALL_CLOBBERED : [];
+    default:
+      return [];
   }
 }
 

@@ -22,4 +22,9 @@ export interface LowerContext {
    * (jit/stack-promotion.ts), else undefined.
    */
   promotedSlot(baseReg: number, off: number, size: number): number | undefined;
+  /**
+   * The arena address of the map `reg` points to, when an LD_IMM64 src=1 earlier in the same basic block
+   * loaded it and nothing wrote `reg` since.
+   */
+  knownMap(reg: number): number | undefined;
 }
