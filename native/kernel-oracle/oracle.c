@@ -6,6 +6,7 @@
  *   oracle OBJ [--prog NAME] [--maps FILE] [--ifindex N] [--meta]
  *              [--pcap FILE [--bench REPEAT]] [--dump-maps]
  *   oracle OBJ --verify-only [--prog NAME] [--strict]
+ *   oracle OBJ --list                  the object's test-runnable XDP programs, without loading
  *   oracle --probe                     can this process create maps, load XDP and test-run it?
  *
  * Output (stdout, one JSON object per line):
@@ -162,6 +163,7 @@ struct options {
 	int strict;
 	int meta;
 	int probe;
+	int list;
 };
 
 static struct options parse_options(int argc, char **argv)
@@ -180,6 +182,7 @@ static struct options parse_options(int argc, char **argv)
 		else if (!strcmp(a, "--strict")) o.strict = 1;
 		else if (!strcmp(a, "--meta")) o.meta = 1;
 		else if (!strcmp(a, "--probe")) o.probe = 1;
+		else if (!strcmp(a, "--list")) o.list = 1;
 		else if (a[0] != '-' && !o.object) o.object = a;
 		else die(EXIT_BAD_INPUT, "bad usage at '%s' (see native/kernel-oracle/oracle.c)", a);
 	}
@@ -337,9 +340,17 @@ static struct fill read_fill(const char *path)
 		if (!map)
 			continue;
 		char *key = strtok_r(NULL, " \t\r\n", &save);
-		char *value = strtok_r(NULL, " \t\r\n", &save);
-		if (!key || !value || strtok_r(NULL, " \t\r\n", &save))
+		char *first = strtok_r(NULL, " \t\r\n", &save);
+		if (!key || !first)
 			die(EXIT_BAD_INPUT, "%s:%d: expected 'MAP KEYHEX VALUEHEX'", path, lineno);
+		/* A value may be written in space-separated groups (one per field): they are one byte string. */
+		char value[strlen(first) + strlen(save ? save : "") + 1];
+		strcpy(value, first);
+		for (char *more; (more = strtok_r(NULL, " \t\r\n", &save));) {
+			if (first[0] == '@')
+				die(EXIT_BAD_INPUT, "%s:%d: an @NAME value is one word", path, lineno);
+			strcat(value, more);
+		}
 		fl.lines = realloc(fl.lines, (fl.count + 1) * sizeof *fl.lines);
 		struct fill_line *l = &fl.lines[fl.count++];
 		memset(l, 0, sizeof *l);
@@ -506,6 +517,10 @@ static struct bpf_object *open_object(const char *path)
 	if (err || !obj)
 		die(EXIT_BAD_INPUT, "cannot open object %s: %s%s%s", path, strerror((int)(err ? -err : errno)),
 		    libbpf_msgs ? "\n" : "", libbpf_msgs ? libbpf_msgs : "");
+	/* LIBBPF_PIN_BY_NAME maps would be reused from /sys/fs/bpf across runs; every run starts fresh. */
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, obj)
+		bpf_map__set_pin_path(m, NULL);
 	return obj;
 }
 
@@ -961,6 +976,20 @@ int main(int argc, char **argv)
 	struct options o = parse_options(argc, argv);
 	if (o.probe)
 		return probe();
+	if (o.list) {
+		struct bpf_object *obj = open_object(o.object);
+		struct bpf_program *p;
+		bpf_object__for_each_program(p, obj)
+			if (is_xdp_entry(p)) {
+				printf("{\"meta\":\"program\",\"name\":");
+				json_string(stdout, bpf_program__name(p));
+				printf(",\"section\":");
+				json_string(stdout, bpf_program__section_name(p));
+				printf("}\n");
+			}
+		fflush(stdout);
+		return 0;
+	}
 	if (o.verify_only) {
 		int rc = verify_only(&o);
 		fflush(stdout);

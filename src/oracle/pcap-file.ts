@@ -39,3 +39,34 @@ export async function withTemporaryPcap<T>(frames: readonly Uint8Array[], use: (
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** Thrown for a capture that is not a classic libpcap file. */
+export class PcapFormatError extends Error {
+  constructor(
+    message: string,
+    readonly byteOffset: number,
+  ) {
+    super(`${message} (at byte ${byteOffset})`);
+    this.name = 'PcapFormatError';
+  }
+}
+
+/** The records of a classic libpcap file (µs or ns timestamps, either byte order), captured bytes only. */
+export function decodeClassicPcap(file: Uint8Array): Uint8Array[] {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  if (file.byteLength < 24) throw new PcapFormatError('shorter than a pcap header', 0);
+  const magic = view.getUint32(0, true);
+  let little: boolean;
+  if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d) little = true;
+  else if (magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) little = false;
+  else throw new PcapFormatError(`magic ${magic.toString(16)} is not a classic pcap magic`, 0);
+  const frames: Uint8Array[] = [];
+  for (let off = 24; off < file.byteLength; ) {
+    if (off + 16 > file.byteLength) throw new PcapFormatError('truncated record header', off);
+    const incl = view.getUint32(off + 8, little);
+    if (off + 16 + incl > file.byteLength) throw new PcapFormatError(`record of ${incl} bytes runs past the end`, off);
+    frames.push(file.subarray(off + 16, off + 16 + incl));
+    off += 16 + incl;
+  }
+  return frames;
+}

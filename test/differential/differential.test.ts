@@ -1,0 +1,173 @@
+/**
+ * design.md §4b: every programs/*.o XDP program × every pcaps/*.pcap, through the kernel (BPF_PROG_TEST_RUN
+ * on CPU 0) and through each xdpjit engine (`xdpjit run`), compared frame by frame and entry by entry.
+ *
+ * XDPJIT_DIFF_ENGINES=interp,jit picks the engines (default: both; an engine `xdpjit run` refuses on the
+ * simplest program is reported and left out). XDPJIT_DIFF_PROGRAMS=a,b restricts the programs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import {
+  buildOracle,
+  compareRuns,
+  decodeClassicPcap,
+  describeMismatch,
+  kernelAvailable,
+  KernelLoadError,
+  policyFor,
+  runKernel,
+  type CompareReport,
+  type KernelRunResult,
+} from '../../src/oracle/index.js';
+import { POLICY_OVERRIDES } from './policy-overrides.js';
+import { REPO_ROOT, runXdpjit } from './xdpjit-cli.js';
+
+const execFileP = promisify(execFile);
+const PROGRAMS_DIR = join(REPO_ROOT, 'programs');
+const PCAPS_DIR = join(REPO_ROOT, 'pcaps');
+/* One oracle or xdpjit process per core. */
+const PARALLEL = 2;
+
+interface Case {
+  readonly obj: string;
+  readonly prog: string;
+  readonly pcap: string;
+  readonly mapsFile?: string;
+}
+
+type Outcome =
+  | { readonly kind: 'compared'; readonly engine: string; readonly report: CompareReport }
+  | { readonly kind: 'skipped'; readonly engine: string; readonly reason: string };
+
+interface CaseResult {
+  readonly c: Case;
+  readonly outcomes: readonly Outcome[];
+}
+
+function listFiles(dir: string, ext: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+async function xdpPrograms(obj: string): Promise<string[]> {
+  const { stdout } = await execFileP(await buildOracle(), [obj, '--list']);
+  return stdout
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => String((JSON.parse(l) as { name: string }).name));
+}
+
+async function pool<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const k = next++;
+        results[k] = await work(items[k] as T);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Engines `xdpjit run` accepts, each probed on the simplest program with the first capture. */
+async function usableEngines(requested: readonly string[], pcap: string): Promise<{ engines: string[]; refused: string[] }> {
+  const engines: string[] = [];
+  const refused: string[] = [];
+  for (const engine of requested) {
+    const r = await runXdpjit({ obj: join(PROGRAMS_DIR, 'xdp_pass.o'), prog: 'xdp_pass', pcap, engine });
+    if (r.ok) engines.push(engine);
+    else refused.push(`${engine}: ${r.reason}`);
+  }
+  return { engines, refused };
+}
+
+async function runCase(c: Case, engines: readonly string[], possibleCpus: number): Promise<CaseResult> {
+  let kernel: KernelRunResult;
+  try {
+    kernel = await runKernel(c.obj, c.pcap, { prog: c.prog, dumpMaps: true, ...(c.mapsFile ? { mapsFile: c.mapsFile } : {}) });
+  } catch (err) {
+    const reason = err instanceof KernelLoadError ? `the kernel refuses to load it: ${err.message}` : `kernel oracle failed: ${(err as Error).message}`;
+    return { c, outcomes: engines.map((engine) => ({ kind: 'skipped', engine, reason })) };
+  }
+  const inputLengths = decodeClassicPcap(await readFile(c.pcap)).map((f) => f.length);
+  const policy = policyFor(kernel.program, POLICY_OVERRIDES);
+  const outcomes: Outcome[] = [];
+  for (const engine of engines) {
+    const x = await runXdpjit({ ...c, engine });
+    if (!x.ok) {
+      outcomes.push({ kind: 'skipped', engine, reason: `xdpjit refuses it: ${x.reason}` });
+      continue;
+    }
+    outcomes.push({ kind: 'compared', engine, report: compareRuns({ kernel, xdpjit: x.run, inputLengths, policy, possibleCpus }) });
+  }
+  return { c, outcomes };
+}
+
+function summaryTable(results: readonly CaseResult[]): string {
+  const rows: string[][] = [['program', 'pcap', 'engine', 'frames', 'map entries', 'mismatches', 'notes']];
+  for (const { c, outcomes } of results) {
+    for (const o of outcomes) {
+      const head = [c.prog, basename(c.pcap), o.engine];
+      if (o.kind === 'skipped') rows.push([...head, '-', '-', 'skipped', o.reason.slice(0, 120)]);
+      else rows.push([...head, String(o.report.framesCompared), String(o.report.mapEntriesCompared), String(o.report.mismatches.length), o.report.notes.join('; ')]);
+    }
+  }
+  // The last column (notes) is free text: every other column is padded to its widest cell.
+  const widths = (rows[0] as string[]).map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length)));
+  const last = widths.length - 1;
+  return rows.map((r) => r.map((cell, col) => (col === last ? cell : cell.padEnd(widths[col] as number))).join('  ')).join('\n');
+}
+
+test('differential: kernel BPF_PROG_TEST_RUN vs xdpjit, every program × capture', async (t) => {
+  const k = await kernelAvailable();
+  if (!k.ok) {
+    t.skip(`kernel oracle unavailable: ${k.reason}`);
+    return;
+  }
+  const objects = listFiles(PROGRAMS_DIR, '.o');
+  const pcaps = listFiles(PCAPS_DIR, '.pcap');
+  if (objects.length === 0 || pcaps.length === 0) {
+    t.skip(`nothing to compare: ${objects.length} objects in programs/, ${pcaps.length} captures in pcaps/`);
+    return;
+  }
+  const requested = (process.env.XDPJIT_DIFF_ENGINES ?? 'interp,jit').split(',').map((s) => s.trim()).filter(Boolean);
+  const { engines, refused } = await usableEngines(requested, pcaps[0] as string);
+  for (const r of refused) t.diagnostic(`engine left out: ${r}`);
+  if (engines.length === 0) {
+    t.skip(`no xdpjit engine runs xdp_pass.o (${refused.join('; ')})`);
+    return;
+  }
+  const only = process.env.XDPJIT_DIFF_PROGRAMS?.split(',').map((s) => s.trim());
+  const cases: Case[] = [];
+  for (const obj of objects) {
+    const maps = obj.replace(/\.o$/, '.maps');
+    for (const prog of await xdpPrograms(obj)) {
+      if (only && !only.includes(prog)) continue;
+      for (const pcap of pcaps) cases.push({ obj, prog, pcap, ...(existsSync(maps) ? { mapsFile: maps } : {}) });
+    }
+  }
+  const results = await pool(cases, PARALLEL, (c) => runCase(c, engines, k.possibleCpus));
+  t.diagnostic(`kernel ${k.kernel}, engines ${engines.join(', ')}\n${summaryTable(results)}`);
+
+  for (const { c, outcomes } of results) {
+    for (const o of outcomes) {
+      if (o.kind !== 'compared') continue;
+      await t.test(`${c.prog} × ${basename(c.pcap)} [${o.engine}]`, () => {
+        const { mismatches } = o.report;
+        if (mismatches.length === 0) return;
+        const first = mismatches.slice(0, 5).map(describeMismatch).join('\n  ');
+        assert.fail(`${mismatches.length} mismatch(es) between the kernel and xdpjit --engine ${o.engine} (${basename(c.obj)}${c.mapsFile ? ` with ${basename(c.mapsFile)}` : ''}), first:\n  ${first}`);
+      });
+    }
+  }
+});

@@ -1,0 +1,65 @@
+/**
+ * Runs `xdpjit run ... --jsonl --dump-maps --out` as a user would (design.md §5) and parses what it printed:
+ * the differential suite's view of an xdpjit engine.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeClassicPcap, type EngineFrameLine, type EngineRun, type MapDumpLine } from '../../src/oracle/index.js';
+
+/** This module runs as dist/test/differential/xdpjit-cli.js. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(REPO_ROOT, 'bin', 'xdpjit.js');
+
+export interface CliCase {
+  readonly obj: string;
+  readonly prog: string;
+  readonly pcap: string;
+  readonly mapsFile?: string;
+  readonly engine: string;
+}
+
+export type CliOutcome = { readonly ok: true; readonly run: EngineRun; readonly exitCode: number; readonly stderr: string } | { readonly ok: false; readonly reason: string };
+
+function exec(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 30, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Exit 2 is "xdpjit cannot run this" (usage, unsupported map type or helper): a reason, not a result. */
+export async function runXdpjit(c: CliCase): Promise<CliOutcome> {
+  const dir = await mkdtemp(join(tmpdir(), 'xdpjit-diff-'));
+  try {
+    const out = join(dir, 'out.pcap');
+    const args = ['run', c.obj, '--pcap', c.pcap, '--prog', c.prog, '--engine', c.engine, '--jsonl', '--dump-maps', '--out', out];
+    if (c.mapsFile !== undefined) args.push('--maps', c.mapsFile);
+    const r = await exec(args);
+    if (r.code === 2) return { ok: false, reason: firstLine(r.stderr) || `exit 2: ${firstLine(r.stdout)}` };
+    const frames: EngineFrameLine[] = [];
+    const maps: MapDumpLine[] = [];
+    for (const text of r.stdout.split('\n')) {
+      if (!text.startsWith('{')) continue;
+      const line = JSON.parse(text) as Record<string, unknown>;
+      if (typeof line.map === 'string') maps.push(line as unknown as MapDumpLine);
+      else if (typeof line.i === 'number') frames.push(line as unknown as EngineFrameLine);
+    }
+    if (frames.length === 0 && r.code !== 0) return { ok: false, reason: `exit ${r.code}: ${firstLine(r.stderr)}` };
+    let leftBytes: Uint8Array[] | undefined;
+    try {
+      leftBytes = decodeClassicPcap(await readFile(out));
+    } catch {
+      leftBytes = undefined; // no --out written: bytes are compared by SHA-1 only
+    }
+    return { ok: true, run: { frames, maps, ...(leftBytes ? { leftBytes } : {}) }, exitCode: r.code, stderr: r.stderr };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const firstLine = (s: string): string => s.split('\n').find((l) => l.trim().length > 0)?.trim() ?? '';
