@@ -11,6 +11,7 @@
  * exactly as the kernel receives it, with every reachable `.text` function appended after the entry.
  */
 import type { Insn } from './insn.js';
+import type { BtfSpec } from './btf/btf.js';
 
 /** BPF_MAP_TYPE_* numbering from include/uapi/linux/bpf.h. */
 export const MapType = {
@@ -133,4 +134,6 @@ export interface ObjectSpec {
   readonly maps: readonly MapSpec[];
   /** Keyed by program name. */
   readonly runConfigs: ReadonlyMap<string, XdpRunConfig>;
+  /** The object's BTF (types of map keys/values, globals, function signatures), when it has a .BTF section. */
+  readonly btf?: BtfSpec;
 }
