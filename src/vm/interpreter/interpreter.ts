@@ -1,0 +1,476 @@
+/**
+ * The reference interpreter: exact RFC 9669 semantics over the shared arena.
+ *
+ * - Registers are a RegHalves file (r0..r10 as 32-bit lo/hi words): measured ≈3× faster than BigInt
+ *   registers on a loop program (bench/interp-repr.ts), and helpers read their arguments from the same array.
+ * - Programs are pre-decoded once into typed arrays (prepared.ts), cached per ExecProgram object.
+ * - Memory: addresses are u32 arena offsets; an access whose address has a nonzero high word or runs past
+ *   the arena is a RuntimeFault (never a JS RangeError). With an AccessChecker (checked mode, design.md
+ *   §3a) every load, store and atomic is checked before it happens.
+ * - Calls: helpers by id through the lookup (unknown id: RuntimeFault); bpf-to-bpf calls push a frame
+ *   (r6–r9 callee-saved, r10 = caller's r10 − 512, at most 8 frames as the kernel's MAX_CALL_FRAMES);
+ *   `callx` (non-kernel extension, bpf_conformance) calls the helper whose id the register holds;
+ *   callbacks (bpf_loop...) run a sub-program of the current program on a new frame; a tail call
+ *   replaces the program of the current frame after the helper returns.
+ */
+import { Class, JmpOp, Mode, Size } from '../../ebpf/opcodes.js';
+import type { AccessChecker, ExecProgram, HelperCall, HelperImpl, RegHalves } from '../exec-types.js';
+import { REG_HALVES, RuntimeFault } from '../exec-types.js';
+import { STACK_FRAME_SIZE, STACK_FRAMES } from '../arena-layout.js';
+import {
+  add64, arsh64, bswap16, bswap32, div64, gtS, gtU, lsh64, mod64, mul64, neg64, rsh64, sdiv64, setBig, smod64, sub64, toBig,
+} from './halves.js';
+import { AtomicVariant, prepareProgram, type PreparedProgram } from './prepared.js';
+
+/**
+ * The part of `WebAssembly.Memory` the interpreter reads (the project's `lib` has no WebAssembly
+ * namespace); a real shared `WebAssembly.Memory` satisfies it.
+ */
+export interface InterpreterMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+
+export interface InterpreterOptions {
+  readonly checker?: AccessChecker;
+}
+
+export interface RunArgs {
+  readonly r1: bigint | number;
+  readonly r2?: bigint | number;
+  /** Arena address of the frame descriptor (xdp_md), 0 in the raw entry. */
+  readonly ctx: number;
+  readonly cpu: number;
+  /** r10 of the outermost frame. */
+  readonly stackTop: number;
+}
+
+const R0 = 0, R1 = 2, R6 = 12, R10 = 20;
+
+/** The HelperCall a helper sees; one per run, its `insn` updated at each call. */
+class CallState implements HelperCall {
+  insn = 0;
+  tailCallCount = 0;
+  pendingTail: ExecProgram | undefined;
+  depth = 0;
+  prog!: PreparedProgram;
+  constructor(readonly regs: RegHalves, readonly cpu: number, readonly ctx: number, private readonly interp: Interpreter) {}
+  callback(funcInsn: number, args: readonly bigint[]): bigint {
+    return this.interp.runCallback(this, funcInsn, args);
+  }
+  tailCall(target: ExecProgram): void {
+    this.pendingTail = target;
+  }
+}
+
+const toHalves = (r: Uint32Array, d: number, v: bigint | number): void => {
+  setBig(r, d, BigInt.asUintN(64, BigInt(v)));
+};
+
+export class Interpreter {
+  private readonly prepared = new WeakMap<ExecProgram, PreparedProgram>();
+  private readonly checker: AccessChecker | undefined;
+  private u8!: Uint8Array;
+  private dv!: DataView;
+  private i32!: Int32Array;
+  private i64!: BigInt64Array;
+
+  constructor(
+    private readonly mem: InterpreterMemory,
+    private readonly helpers: (id: number) => HelperImpl | undefined,
+    opts: InterpreterOptions = {},
+  ) {
+    this.checker = opts.checker;
+    this.refreshViews();
+  }
+
+  /** Views are rebuilt when the arena has grown (a grown shared memory hands out a new, longer buffer). */
+  private refreshViews(): void {
+    const buf = this.mem.buffer;
+    if (this.u8 !== undefined && this.u8.byteLength === buf.byteLength) return;
+    this.u8 = new Uint8Array(buf);
+    this.dv = new DataView(buf);
+    this.i32 = new Int32Array(buf, 0, buf.byteLength >>> 2);
+    this.i64 = new BigInt64Array(buf, 0, buf.byteLength >>> 3);
+  }
+
+  prepare(prog: ExecProgram): PreparedProgram {
+    let p = this.prepared.get(prog);
+    if (p === undefined) {
+      p = prepareProgram(prog);
+      this.prepared.set(prog, p);
+    }
+    return p;
+  }
+
+  /** Run `prog` from slot 0; returns r0 as an unsigned 64-bit value. Throws RuntimeFault. */
+  run(prog: ExecProgram, args: RunArgs): bigint {
+    this.refreshViews();
+    const regs = new Uint32Array(REG_HALVES);
+    toHalves(regs, R1, args.r1);
+    if (args.r2 !== undefined) toHalves(regs, R1 + 2, args.r2);
+    regs[R10] = args.stackTop;
+    const call = new CallState(regs, args.cpu, args.ctx, this);
+    this.exec(call, this.prepare(prog), 0, 0);
+    return toBig(regs[R0]!, regs[R0 + 1]!);
+  }
+
+  /** HelperCall.callback: run slot `funcInsn` of the current program on a new frame, registers restored after. */
+  runCallback(call: CallState, funcInsn: number, args: readonly bigint[]): bigint {
+    const r = call.regs;
+    const depth = call.depth + 1;
+    const prog = call.prog;
+    if (depth >= STACK_FRAMES) throw new RuntimeFault('call stack too deep (callback)', call.insn, prog.prog.name);
+    const saved = r.slice();
+    for (let k = 0; k < 5; k++) toHalves(r, R1 + 2 * k, args[k] ?? 0n);
+    r[R10] = saved[R10]! - STACK_FRAME_SIZE;
+    r[R10 + 1] = 0;
+    const insn = call.insn;
+    this.exec(call, prog, funcInsn, depth);
+    const result = toBig(r[R0]!, r[R0 + 1]!);
+    r.set(saved);
+    call.insn = insn;
+    call.depth = depth - 1;
+    call.prog = prog;
+    return result;
+  }
+
+  private fault(p: PreparedProgram, pc: number, message: string): never {
+    throw new RuntimeFault(message, pc, p.prog.name);
+  }
+
+  private badAddress(p: PreparedProgram, pc: number, base: bigint, off: number, size: number): never {
+    const a = BigInt.asUintN(64, base + BigInt(off));
+    this.fault(p, pc, `${size}-byte access at 0x${a.toString(16)} is outside the arena (${this.u8.byteLength} bytes)`);
+  }
+
+  /**
+   * Execute from `startPc` on frame `baseDepth` until that frame exits. bpf-to-bpf frames pushed on the
+   * way are kept in local arrays; the program may change on a tail call.
+   */
+  private exec(call: CallState, start: PreparedProgram, startPc: number, baseDepth: number): void {
+    const r = call.regs;
+    const checker = this.checker;
+    const dv = this.dv;
+    const u8len = this.u8.byteLength;
+    const frameRet = new Int32Array(STACK_FRAMES);
+    const frameSaved = new Uint32Array(STACK_FRAMES * 10);
+    const frameProg: PreparedProgram[] = [];
+    let depth = baseDepth;
+    let p = start;
+    let { op, dst2, src2, off, immLo, immHi } = p;
+    let pc = startPc;
+
+    // Effective address of [reg + off]: faults unless the whole access is inside the arena.
+    const ea = (s: number, o: number, size: number, write: boolean, i: number): number => {
+      const a = r[s]! + o;
+      if (r[s + 1] !== 0 || a < 0 || a + size > u8len) this.badAddress(p, i, toBig(r[s]!, r[s + 1]!), o, size);
+      if (checker !== undefined) checker.check(a, size, write, i);
+      return a;
+    };
+
+    for (;;) {
+      const i = pc++;
+      const d = dst2[i]!;
+      const s = src2[i]!;
+      switch (op[i]) {
+        // ---- ALU (32-bit: result zero-extended, RFC 9669 §4.1) ----
+        case 0x04: r[d] = r[d]! + immLo[i]!; r[d + 1] = 0; break;
+        case 0x0c: r[d] = r[d]! + r[s]!; r[d + 1] = 0; break;
+        case 0x14: r[d] = r[d]! - immLo[i]!; r[d + 1] = 0; break;
+        case 0x1c: r[d] = r[d]! - r[s]!; r[d + 1] = 0; break;
+        case 0x24: r[d] = Math.imul(r[d]!, immLo[i]!); r[d + 1] = 0; break;
+        case 0x2c: r[d] = Math.imul(r[d]!, r[s]!); r[d + 1] = 0; break;
+        case 0x34: { const b = immLo[i]!; r[d] = b === 0 ? 0 : Math.floor(r[d]! / b); r[d + 1] = 0; break; }
+        case 0x3c: { const b = r[s]!; r[d] = b === 0 ? 0 : Math.floor(r[d]! / b); r[d + 1] = 0; break; }
+        case 0x134: { const b = immLo[i]! | 0; r[d] = b === 0 ? 0 : Math.trunc((r[d]! | 0) / b); r[d + 1] = 0; break; }
+        case 0x13c: { const b = r[s]! | 0; r[d] = b === 0 ? 0 : Math.trunc((r[d]! | 0) / b); r[d + 1] = 0; break; }
+        case 0x44: r[d] = r[d]! | immLo[i]!; r[d + 1] = 0; break;
+        case 0x4c: r[d] = r[d]! | r[s]!; r[d + 1] = 0; break;
+        case 0x54: r[d] = r[d]! & immLo[i]!; r[d + 1] = 0; break;
+        case 0x5c: r[d] = r[d]! & r[s]!; r[d + 1] = 0; break;
+        case 0x64: r[d] = r[d]! << (immLo[i]! & 31); r[d + 1] = 0; break;
+        case 0x6c: r[d] = r[d]! << (r[s]! & 31); r[d + 1] = 0; break;
+        case 0x74: r[d] = r[d]! >>> (immLo[i]! & 31); r[d + 1] = 0; break;
+        case 0x7c: r[d] = r[d]! >>> (r[s]! & 31); r[d + 1] = 0; break;
+        case 0x84: r[d] = -r[d]!; r[d + 1] = 0; break;
+        // Modulo by zero leaves the dividend, truncated to 32 bits for the 32-bit forms.
+        case 0x94: { const b = immLo[i]!; if (b !== 0) r[d] = r[d]! % b; r[d + 1] = 0; break; }
+        case 0x9c: { const b = r[s]!; if (b !== 0) r[d] = r[d]! % b; r[d + 1] = 0; break; }
+        case 0x194: { const b = immLo[i]! | 0; if (b !== 0) r[d] = (r[d]! | 0) % b; r[d + 1] = 0; break; }
+        case 0x19c: { const b = r[s]! | 0; if (b !== 0) r[d] = (r[d]! | 0) % b; r[d + 1] = 0; break; }
+        case 0xa4: r[d] = r[d]! ^ immLo[i]!; r[d + 1] = 0; break;
+        case 0xac: r[d] = r[d]! ^ r[s]!; r[d + 1] = 0; break;
+        case 0xb4: r[d] = immLo[i]!; r[d + 1] = 0; break;
+        case 0xbc: r[d] = r[s]!; r[d + 1] = 0; break;
+        case 0x1bc: r[d] = (r[s]! << 24) >> 24; r[d + 1] = 0; break;
+        case 0x2bc: r[d] = (r[s]! << 16) >> 16; r[d + 1] = 0; break;
+        case 0xc4: r[d] = (r[d]! | 0) >> (immLo[i]! & 31); r[d + 1] = 0; break;
+        case 0xcc: r[d] = (r[d]! | 0) >> (r[s]! & 31); r[d + 1] = 0; break;
+        // END: le on a little-endian machine only truncates; be swaps (RFC 9669 §4.2).
+        case 0x1d4: r[d] = r[d]! & 0xffff; r[d + 1] = 0; break;
+        case 0x2d4: r[d + 1] = 0; break;
+        case 0x3d4: break;
+        case 0x1dc: case 0x1d7: r[d] = bswap16(r[d]!); r[d + 1] = 0; break;
+        case 0x2dc: case 0x2d7: r[d] = bswap32(r[d]!); r[d + 1] = 0; break;
+        case 0x3dc: case 0x3d7: { const lo = r[d]!; r[d] = bswap32(r[d + 1]!); r[d + 1] = bswap32(lo); break; }
+
+        // ---- ALU64 ----
+        case 0x07: add64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x0f: add64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x17: sub64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x1f: sub64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x27: mul64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x2f: mul64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x37: div64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x3f: div64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x137: sdiv64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x13f: sdiv64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x47: r[d] = r[d]! | immLo[i]!; r[d + 1] = r[d + 1]! | immHi[i]!; break;
+        case 0x4f: r[d] = r[d]! | r[s]!; r[d + 1] = r[d + 1]! | r[s + 1]!; break;
+        case 0x57: r[d] = r[d]! & immLo[i]!; r[d + 1] = r[d + 1]! & immHi[i]!; break;
+        case 0x5f: r[d] = r[d]! & r[s]!; r[d + 1] = r[d + 1]! & r[s + 1]!; break;
+        case 0x67: lsh64(r, d, immLo[i]!); break;
+        case 0x6f: lsh64(r, d, r[s]!); break;
+        case 0x77: rsh64(r, d, immLo[i]!); break;
+        case 0x7f: rsh64(r, d, r[s]!); break;
+        case 0x87: neg64(r, d); break;
+        case 0x97: mod64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x9f: mod64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x197: smod64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x19f: smod64(r, d, r[s]!, r[s + 1]!); break;
+        case 0xa7: r[d] = r[d]! ^ immLo[i]!; r[d + 1] = r[d + 1]! ^ immHi[i]!; break;
+        case 0xaf: r[d] = r[d]! ^ r[s]!; r[d + 1] = r[d + 1]! ^ r[s + 1]!; break;
+        case 0xb7: r[d] = immLo[i]!; r[d + 1] = immHi[i]!; break;
+        case 0xbf: r[d] = r[s]!; r[d + 1] = r[s + 1]!; break;
+        case 0x1bf: { const v = (r[s]! << 24) >> 24; r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0x2bf: { const v = (r[s]! << 16) >> 16; r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0x3bf: { const v = r[s]! | 0; r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0xc7: arsh64(r, d, immLo[i]!); break;
+        case 0xcf: arsh64(r, d, r[s]!); break;
+
+        // ---- LD_IMM64 (constant pre-resolved) ----
+        case 0x18: r[d] = immLo[i]!; r[d + 1] = immHi[i]!; pc++; break;
+
+        // ---- LDX / LDX MEMSX ----
+        case 0x71: r[d] = dv.getUint8(ea(s, off[i]!, 1, false, i)); r[d + 1] = 0; break;
+        case 0x69: r[d] = dv.getUint16(ea(s, off[i]!, 2, false, i), true); r[d + 1] = 0; break;
+        case 0x61: r[d] = dv.getUint32(ea(s, off[i]!, 4, false, i), true); r[d + 1] = 0; break;
+        case 0x79: {
+          const a = ea(s, off[i]!, 8, false, i);
+          r[d] = dv.getUint32(a, true);
+          r[d + 1] = dv.getUint32(a + 4, true);
+          break;
+        }
+        case 0x91: { const v = dv.getInt8(ea(s, off[i]!, 1, false, i)); r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0x89: { const v = dv.getInt16(ea(s, off[i]!, 2, false, i), true); r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0x81: { const v = dv.getInt32(ea(s, off[i]!, 4, false, i), true); r[d] = v; r[d + 1] = v >> 31; break; }
+
+        // ---- ST / STX ----
+        case 0x72: dv.setUint8(ea(d, off[i]!, 1, true, i), immLo[i]!); break;
+        case 0x6a: dv.setUint16(ea(d, off[i]!, 2, true, i), immLo[i]!, true); break;
+        case 0x62: dv.setUint32(ea(d, off[i]!, 4, true, i), immLo[i]!, true); break;
+        case 0x7a: {
+          const a = ea(d, off[i]!, 8, true, i);
+          dv.setUint32(a, immLo[i]!, true);
+          dv.setUint32(a + 4, immHi[i]!, true);
+          break;
+        }
+        case 0x73: dv.setUint8(ea(d, off[i]!, 1, true, i), r[s]!); break;
+        case 0x6b: dv.setUint16(ea(d, off[i]!, 2, true, i), r[s]!, true); break;
+        case 0x63: dv.setUint32(ea(d, off[i]!, 4, true, i), r[s]!, true); break;
+        case 0x7b: {
+          const a = ea(d, off[i]!, 8, true, i);
+          dv.setUint32(a, r[s]!, true);
+          dv.setUint32(a + 4, r[s + 1]!, true);
+          break;
+        }
+
+        // ---- JMP / JMP32 ----
+        case 0x05: pc += off[i]!; break;
+        case 0x06: pc += immLo[i]! | 0; break;
+        case 0x15: if (r[d] === immLo[i] && r[d + 1] === immHi[i]) pc += off[i]!; break;
+        case 0x1d: if (r[d] === r[s] && r[d + 1] === r[s + 1]) pc += off[i]!; break;
+        case 0x55: if (r[d] !== immLo[i] || r[d + 1] !== immHi[i]) pc += off[i]!; break;
+        case 0x5d: if (r[d] !== r[s] || r[d + 1] !== r[s + 1]) pc += off[i]!; break;
+        case 0x45: if ((r[d]! & immLo[i]!) !== 0 || (r[d + 1]! & immHi[i]!) !== 0) pc += off[i]!; break;
+        case 0x4d: if ((r[d]! & r[s]!) !== 0 || (r[d + 1]! & r[s + 1]!) !== 0) pc += off[i]!; break;
+        case 0x25: if (gtU(r[d]!, r[d + 1]!, immLo[i]!, immHi[i]!)) pc += off[i]!; break;
+        case 0x2d: if (gtU(r[d]!, r[d + 1]!, r[s]!, r[s + 1]!)) pc += off[i]!; break;
+        case 0x35: if (!gtU(immLo[i]!, immHi[i]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
+        case 0x3d: if (!gtU(r[s]!, r[s + 1]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
+        case 0xa5: if (gtU(immLo[i]!, immHi[i]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
+        case 0xad: if (gtU(r[s]!, r[s + 1]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
+        case 0xb5: if (!gtU(r[d]!, r[d + 1]!, immLo[i]!, immHi[i]!)) pc += off[i]!; break;
+        case 0xbd: if (!gtU(r[d]!, r[d + 1]!, r[s]!, r[s + 1]!)) pc += off[i]!; break;
+        case 0x65: if (gtS(r[d]!, r[d + 1]!, immLo[i]!, immHi[i]!)) pc += off[i]!; break;
+        case 0x6d: if (gtS(r[d]!, r[d + 1]!, r[s]!, r[s + 1]!)) pc += off[i]!; break;
+        case 0x75: if (!gtS(immLo[i]!, immHi[i]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
+        case 0x7d: if (!gtS(r[s]!, r[s + 1]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
+        case 0xc5: if (gtS(immLo[i]!, immHi[i]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
+        case 0xcd: if (gtS(r[s]!, r[s + 1]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
+        case 0xd5: if (!gtS(r[d]!, r[d + 1]!, immLo[i]!, immHi[i]!)) pc += off[i]!; break;
+        case 0xdd: if (!gtS(r[d]!, r[d + 1]!, r[s]!, r[s + 1]!)) pc += off[i]!; break;
+        case 0x16: if (r[d] === immLo[i]) pc += off[i]!; break;
+        case 0x1e: if (r[d] === r[s]) pc += off[i]!; break;
+        case 0x56: if (r[d] !== immLo[i]) pc += off[i]!; break;
+        case 0x5e: if (r[d] !== r[s]) pc += off[i]!; break;
+        case 0x46: if ((r[d]! & immLo[i]!) !== 0) pc += off[i]!; break;
+        case 0x4e: if ((r[d]! & r[s]!) !== 0) pc += off[i]!; break;
+        case 0x26: if (r[d]! > immLo[i]!) pc += off[i]!; break;
+        case 0x2e: if (r[d]! > r[s]!) pc += off[i]!; break;
+        case 0x36: if (r[d]! >= immLo[i]!) pc += off[i]!; break;
+        case 0x3e: if (r[d]! >= r[s]!) pc += off[i]!; break;
+        case 0xa6: if (r[d]! < immLo[i]!) pc += off[i]!; break;
+        case 0xae: if (r[d]! < r[s]!) pc += off[i]!; break;
+        case 0xb6: if (r[d]! <= immLo[i]!) pc += off[i]!; break;
+        case 0xbe: if (r[d]! <= r[s]!) pc += off[i]!; break;
+        case 0x66: if ((r[d]! | 0) > (immLo[i]! | 0)) pc += off[i]!; break;
+        case 0x6e: if ((r[d]! | 0) > (r[s]! | 0)) pc += off[i]!; break;
+        case 0x76: if ((r[d]! | 0) >= (immLo[i]! | 0)) pc += off[i]!; break;
+        case 0x7e: if ((r[d]! | 0) >= (r[s]! | 0)) pc += off[i]!; break;
+        case 0xc6: if ((r[d]! | 0) < (immLo[i]! | 0)) pc += off[i]!; break;
+        case 0xce: if ((r[d]! | 0) < (r[s]! | 0)) pc += off[i]!; break;
+        case 0xd6: if ((r[d]! | 0) <= (immLo[i]! | 0)) pc += off[i]!; break;
+        case 0xde: if ((r[d]! | 0) <= (r[s]! | 0)) pc += off[i]!; break;
+
+        // ---- calls and exit ----
+        case 0x85:
+        case 0x8d: {
+          const id = op[i] === 0x85 ? immLo[i]! | 0 : r[d]!;
+          const impl = this.helpers(id);
+          if (impl === undefined) this.fault(p, i, `unknown helper ${id}`);
+          call.insn = i;
+          call.depth = depth;
+          call.prog = p;
+          impl(call);
+          const target = call.pendingTail;
+          if (target !== undefined) {
+            // bpf_tail_call succeeded: the target replaces this frame's program, keeping r1 and r10.
+            call.pendingTail = undefined;
+            call.tailCallCount++;
+            p = this.prepare(target);
+            ({ op, dst2, src2, off, immLo, immHi } = p);
+            pc = 0;
+          }
+          break;
+        }
+        case 0x185: {
+          if (depth + 1 >= STACK_FRAMES) this.fault(p, i, `call stack too deep: more than ${STACK_FRAMES} frames`);
+          const k = depth - baseDepth;
+          frameRet[k] = pc;
+          frameProg[k] = p;
+          frameSaved.set(r.subarray(R6, R10 + 2), k * 10);
+          r[R10] = r[R10]! - STACK_FRAME_SIZE;
+          depth++;
+          pc += immLo[i]! | 0;
+          break;
+        }
+        case 0x95: {
+          if (depth === baseDepth) return;
+          depth--;
+          const k = depth - baseDepth;
+          r.set(frameSaved.subarray(k * 10, k * 10 + 10), R6);
+          pc = frameRet[k]!;
+          if (frameProg[k] !== p) {
+            p = frameProg[k]!;
+            ({ op, dst2, src2, off, immLo, immHi } = p);
+          }
+          break;
+        }
+
+        // ---- atomics (STX | ATOMIC, RFC 9669 §5.3) ----
+        default: {
+          const code = op[i];
+          if (code !== undefined && (code & 0xff) === (Class.STX | Mode.ATOMIC | Size.W)) this.atomic32(r, code >> 8, ea(d, off[i]!, 4, true, i), s);
+          else if (code !== undefined && (code & 0xff) === (Class.STX | Mode.ATOMIC | Size.DW)) this.atomic64(r, code >> 8, ea(d, off[i]!, 8, true, i), s);
+          else if (code === 0x285) this.fault(p, i, 'kfunc calls are not supported');
+          else if (code === undefined) this.fault(p, i, 'execution ran past the last instruction');
+          else if ((code & 0xff) === (Class.JMP | JmpOp.CALL)) this.fault(p, i, 'invalid call');
+          else if ((code & 0x07) === Class.LD && code !== 0) this.fault(p, i, 'legacy packet loads (LD_ABS/LD_IND) need an skb and are not supported');
+          else this.fault(p, i, `invalid instruction: ${p.invalid.get(i) ?? `opcode 0x${code.toString(16)}`}`);
+        }
+      }
+    }
+  }
+
+  /** 32-bit atomics: Atomics on the shared arena when aligned; a plain read-modify-write otherwise. */
+  private atomic32(r: Uint32Array, variant: number, a: number, s: number): void {
+    const v = r[s]! | 0;
+    if ((a & 3) !== 0) {
+      this.atomicUnaligned(r, variant, a, s, 4);
+      return;
+    }
+    const i32 = this.i32;
+    const k = a >>> 2;
+    switch (variant) {
+      case AtomicVariant.ADD: Atomics.add(i32, k, v); return;
+      case AtomicVariant.OR: Atomics.or(i32, k, v); return;
+      case AtomicVariant.AND: Atomics.and(i32, k, v); return;
+      case AtomicVariant.XOR: Atomics.xor(i32, k, v); return;
+      case AtomicVariant.FETCH_ADD: r[s] = Atomics.add(i32, k, v); break;
+      case AtomicVariant.FETCH_OR: r[s] = Atomics.or(i32, k, v); break;
+      case AtomicVariant.FETCH_AND: r[s] = Atomics.and(i32, k, v); break;
+      case AtomicVariant.FETCH_XOR: r[s] = Atomics.xor(i32, k, v); break;
+      case AtomicVariant.XCHG: r[s] = Atomics.exchange(i32, k, v); break;
+      default:
+        // CMPXCHG: compare with w0, the old value lands in r0 (zero-extended).
+        r[R0] = Atomics.compareExchange(i32, k, r[R0]! | 0, v);
+        r[R0 + 1] = 0;
+        return;
+    }
+    r[s + 1] = 0;
+  }
+
+  /** 64-bit atomics go through BigInt64Array (the only 64-bit Atomics view). */
+  private atomic64(r: Uint32Array, variant: number, a: number, s: number): void {
+    if ((a & 7) !== 0) {
+      this.atomicUnaligned(r, variant, a, s, 8);
+      return;
+    }
+    const i64 = this.i64;
+    const k = a >>> 3;
+    const v = BigInt.asIntN(64, toBig(r[s]!, r[s + 1]!));
+    let old: bigint;
+    switch (variant) {
+      case AtomicVariant.ADD: Atomics.add(i64, k, v); return;
+      case AtomicVariant.OR: Atomics.or(i64, k, v); return;
+      case AtomicVariant.AND: Atomics.and(i64, k, v); return;
+      case AtomicVariant.XOR: Atomics.xor(i64, k, v); return;
+      case AtomicVariant.FETCH_ADD: old = Atomics.add(i64, k, v); break;
+      case AtomicVariant.FETCH_OR: old = Atomics.or(i64, k, v); break;
+      case AtomicVariant.FETCH_AND: old = Atomics.and(i64, k, v); break;
+      case AtomicVariant.FETCH_XOR: old = Atomics.xor(i64, k, v); break;
+      case AtomicVariant.XCHG: old = Atomics.exchange(i64, k, v); break;
+      default:
+        setBig(r, R0, BigInt.asUintN(64, Atomics.compareExchange(i64, k, BigInt.asIntN(64, toBig(r[R0]!, r[R0 + 1]!)), v)));
+        return;
+    }
+    setBig(r, s, BigInt.asUintN(64, old));
+  }
+
+  /** Misaligned atomics (the kernel verifier rejects them): same result, not atomic. */
+  private atomicUnaligned(r: Uint32Array, variant: number, a: number, s: number, size: 4 | 8): void {
+    const dv = this.dv;
+    const mask = size === 4 ? 0xffffffffn : 0xffffffffffffffffn;
+    const read = (): bigint => (size === 4 ? BigInt(dv.getUint32(a, true)) : dv.getBigUint64(a, true));
+    const write = (v: bigint): void => {
+      if (size === 4) dv.setUint32(a, Number(v & mask), true);
+      else dv.setBigUint64(a, v & mask, true);
+    };
+    const old = read();
+    const v = toBig(r[s]!, r[s + 1]!) & mask;
+    switch (variant) {
+      case AtomicVariant.ADD: case AtomicVariant.FETCH_ADD: write(old + v); break;
+      case AtomicVariant.OR: case AtomicVariant.FETCH_OR: write(old | v); break;
+      case AtomicVariant.AND: case AtomicVariant.FETCH_AND: write(old & v); break;
+      case AtomicVariant.XOR: case AtomicVariant.FETCH_XOR: write(old ^ v); break;
+      case AtomicVariant.XCHG: write(v); break;
+      default: {
+        if (old === (toBig(r[R0]!, r[R0 + 1]!) & mask)) write(v);
+        setBig(r, R0, old);
+        return;
+      }
+    }
+    if (variant >= AtomicVariant.FETCH_ADD) setBig(r, s, old);
+  }
+}
