@@ -7,7 +7,7 @@ import binaryen from 'binaryen';
 import type { Insn } from '../src/ebpf/insn.js';
 import { buildModule } from './module-builder.js';
 import { Wasm, type WasmModule } from './wasm-api.js';
-import type { InlineHelper } from './function-builder.js';
+import type { InlineHelper, ReadOnlyData } from './function-builder.js';
 
 /** What the JIT needs of a program: ExecProgram (src/vm/exec-types.ts) satisfies it. */
 export interface JitProgram {
@@ -24,6 +24,8 @@ export interface JitOptions {
   readonly promoteStack?: boolean;
   /** Helpers emitted inline (jit/inline-helpers.ts); default: every helper goes through the JS trampoline. */
   readonly inlineHelper?: InlineHelper;
+  /** Frozen read-only data whose loads fold to constants (design.md §3: specialised on `.rodata`). */
+  readonly readOnly?: readonly ReadOnlyData[];
 }
 
 export interface CompileTimings {
@@ -48,6 +50,7 @@ export function compileProgram(program: JitProgram, options: JitOptions = {}): C
   const built = buildModule(program.name, program.insns, program.funcs.map((f) => f.insn), {
     promoteStack: options.promoteStack ?? true,
     ...(options.inlineHelper ? { inlineHelper: options.inlineHelper } : {}),
+    ...(options.readOnly ? { readOnly: options.readOnly } : {}),
   });
   const m = built.module;
   try {

@@ -33,9 +33,17 @@ export const subProgramParams = (): binaryen.Type =>
 /** A helper the JIT emits inline instead of calling the JS trampoline; returns r0's new value or undefined. */
 export type InlineHelper = (ctx: LowerContext, helperId: number, at: number) => Expr | undefined;
 
+/** Bytes the module may treat as constants: frozen read-only global data (`.rodata`). */
+export interface ReadOnlyData {
+  /** Arena address of `bytes[0]`. */
+  readonly addr: number;
+  readonly bytes: Uint8Array;
+}
+
 export interface FunctionBuildOptions {
   readonly promoteStack: boolean;
   readonly inlineHelper?: InlineHelper;
+  readonly readOnly?: readonly ReadOnlyData[];
 }
 
 // Local layout: params 0..4 = r1..r5, 5 = r10; then r0, r6, r7, r8, r9; then the Relooper label; then
@@ -54,6 +62,8 @@ class FunctionLowering implements LowerContext {
   private i32Used = 0;
   /** Per basic block: registers known to hold a map address (LD_IMM64 src=1). */
   private readonly maps = new Map<number, number>();
+  /** Per basic block: registers known to hold a map value address (LD_IMM64 src=2). */
+  private readonly values = new Map<number, number>();
 
   constructor(
     readonly m: binaryen.Module,
@@ -103,9 +113,24 @@ class FunctionLowering implements LowerContext {
     this.i64Used = 0;
     this.i32Used = 0;
     const stmt = this.lowerInsnBody(insn, at);
-    for (const r of writtenRegisters(insn)) this.maps.delete(r);
+    for (const r of writtenRegisters(insn)) {
+      this.maps.delete(r);
+      this.values.delete(r);
+    }
     if (insn.code === OP_LD_IMM64 && insn.src === PseudoSrc.MAP_FD) this.maps.set(insn.dst, Number(imm64At(this.insns, at)));
+    if (insn.code === OP_LD_IMM64 && insn.src === PseudoSrc.MAP_VALUE) this.values.set(insn.dst, Number(imm64At(this.insns, at)));
     return stmt;
+  }
+
+  constantLoad(reg: number, off: number, size: number, signed: boolean): bigint | undefined {
+    const base = this.values.get(reg);
+    if (base === undefined || this.options.readOnly === undefined) return undefined;
+    const addr = base + off;
+    const data = this.options.readOnly.find((d) => addr >= d.addr && addr + size <= d.addr + d.bytes.length);
+    if (data === undefined) return undefined;
+    let v = 0n;
+    for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(data.bytes[addr - data.addr + i]!);
+    return signed ? BigInt.asIntN(size * 8, v) : v;
   }
 
   private lowerInsnBody(insn: Insn, at: number): Expr {
@@ -179,6 +204,7 @@ class FunctionLowering implements LowerContext {
     const bodies = sub.blocks.map((b) => {
       const stmts: Expr[] = [];
       this.maps.clear();
+      this.values.clear();
       const last = lastSlot(insns, b.start, b.end);
       for (let i = b.start; i < b.end; i += slotWidth(insns[i]!)) {
         if (i === last && b.term.kind !== 'fallthrough' && b.term.kind !== 'falloff') break;

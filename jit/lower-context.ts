@@ -27,4 +27,10 @@ export interface LowerContext {
    * loaded it and nothing wrote `reg` since.
    */
   knownMap(reg: number): number | undefined;
+  /**
+   * The value a load of `size` bytes at reg+off reads, when `reg` holds an address loaded by an LD_IMM64
+   * src=2 earlier in the same block and the bytes lie in read-only data the module is specialised on
+   * (frozen `.rodata`, as libbpf freezes it before load); undefined otherwise.
+   */
+  constantLoad(reg: number, off: number, size: number, signed: boolean): bigint | undefined;
 }

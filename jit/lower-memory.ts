@@ -40,6 +40,8 @@ export function lowerLoad(ctx: LowerContext, insn: Insn, at: number): Expr {
   const bytes = sizeBytes(sizeOf(insn.code));
   const signed = mode === Mode.MEMSX;
   if (signed && bytes === 8) throw new JitCompileError('LDSX of a double word', ctx.program, at);
+  const folded = ctx.constantLoad(insn.src, insn.off, bytes, signed);
+  if (folded !== undefined) return ctx.set(insn.dst, m.i64.const(folded));
   const slot = ctx.promotedSlot(insn.src, insn.off, bytes);
   if (slot !== undefined) {
     const v = m.local.get(slot, binaryen.i64);

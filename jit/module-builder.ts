@@ -8,7 +8,7 @@ import { DESC_SIZE, Desc } from '../src/vm/arena-layout.js';
 import { buildCfg } from './cfg.js';
 import type { SubProgram } from './cfg.js';
 import { JitCompileError } from './errors.js';
-import { Names, addSubProgramFunction, type InlineHelper } from './function-builder.js';
+import { Names, addSubProgramFunction, type InlineHelper, type ReadOnlyData } from './function-builder.js';
 import { HelperId, TAIL_CALL_COUNT_OFFSET, subProgramExport } from './module-abi.js';
 import { CallSrc, Class, JmpOp, Source, classOf, opOf, sourceOf } from '../src/ebpf/opcodes.js';
 import { slotWidth } from './cfg.js';
@@ -26,6 +26,7 @@ export const MEMORY_NAME = 'arena';
 export interface ModuleBuildOptions {
   readonly promoteStack: boolean;
   readonly inlineHelper?: InlineHelper;
+  readonly readOnly?: readonly ReadOnlyData[];
 }
 
 export interface BuiltModule {

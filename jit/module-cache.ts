@@ -1,0 +1,82 @@
+/**
+ * Compiled-module cache (design.md §3): keyed by the program bytes *and* everything the code was specialised
+ * on — the header of every map the program names (inline lookups bake in layout constants), the frozen
+ * read-only data whose loads were folded, the -O level and stack promotion, and the harden flag — so a
+ * program reloaded against the same maps and `.rodata` reuses its wasm, and any change compiles afresh.
+ * Least-recently-used entries are dropped past `capacity`.
+ */
+import { createHash } from 'node:crypto';
+import { OP_LD_IMM64, encodeInsns, imm64At } from '../src/ebpf/insn.js';
+import { PseudoSrc } from '../src/ebpf/opcodes.js';
+import { compileProgram, type CompiledProgram, type JitOptions, type JitProgram } from './compile.js';
+import { createInlineHelpers } from './inline-helpers.js';
+import { mapHeaderBytes } from './map-layout.js';
+import type { ReadOnlyData } from './function-builder.js';
+
+export interface CacheSpecialisation {
+  /** The arena's bytes: map headers are read from it and, when given, hot map lookups are inlined. */
+  readonly arena?: { readonly u8: Uint8Array; readonly u32: Uint32Array };
+  readonly readOnly?: readonly ReadOnlyData[];
+  readonly harden?: boolean;
+  readonly optimizeLevel?: JitOptions['optimizeLevel'];
+  readonly promoteStack?: boolean;
+}
+
+export function moduleCacheKey(program: JitProgram, spec: CacheSpecialisation): string {
+  const h = createHash('sha256');
+  h.update(encodeInsns(program.insns));
+  h.update(JSON.stringify({
+    funcs: program.funcs.map((f) => f.insn),
+    optimizeLevel: spec.optimizeLevel ?? 0,
+    promoteStack: spec.promoteStack ?? true,
+    harden: spec.harden ?? false,
+    inline: spec.arena !== undefined,
+  }));
+  if (spec.arena !== undefined) {
+    const insns = program.insns;
+    for (let i = 0; i < insns.length; i++) {
+      if (insns[i]!.code === OP_LD_IMM64 && insns[i]!.src === PseudoSrc.MAP_FD) {
+        h.update(`map@${i}`);
+        h.update(mapHeaderBytes(spec.arena.u8, Number(imm64At(insns, i))));
+      }
+    }
+  }
+  for (const ro of spec.readOnly ?? []) {
+    h.update(`ro@${ro.addr}:${ro.bytes.length}`);
+    h.update(ro.bytes);
+  }
+  return h.digest('hex');
+}
+
+export class CompiledModuleCache {
+  private readonly entries = new Map<string, CompiledProgram>();
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly capacity = 256) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  getOrCompile(program: JitProgram, spec: CacheSpecialisation = {}): CompiledProgram {
+    const key = moduleCacheKey(program, spec);
+    const found = this.entries.get(key);
+    if (found !== undefined) {
+      this.hits++;
+      this.entries.delete(key);
+      this.entries.set(key, found);
+      return found;
+    }
+    this.misses++;
+    const compiled = compileProgram(program, {
+      ...(spec.optimizeLevel !== undefined ? { optimizeLevel: spec.optimizeLevel } : {}),
+      ...(spec.promoteStack !== undefined ? { promoteStack: spec.promoteStack } : {}),
+      ...(spec.arena !== undefined ? { inlineHelper: createInlineHelpers(spec.arena.u32) } : {}),
+      ...(spec.readOnly !== undefined ? { readOnly: spec.readOnly } : {}),
+    });
+    this.entries.set(key, compiled);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return compiled;
+  }
+}
