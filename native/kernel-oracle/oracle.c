@@ -8,6 +8,7 @@
  *   oracle OBJ --verify-only [--prog NAME] [--strict]
  *   oracle OBJ --list                  the object's test-runnable XDP programs, without loading
  *   oracle --probe                     can this process create maps, load XDP and test-run it?
+ *   oracle --floor --pcap FILE --bench N    the harness floor: a built-in `return XDP_PASS` program
  *
  * Output (stdout, one JSON object per line):
  *   {"meta":"program",...} / {"meta":"map",...}      with --meta: what was loaded (types, sizes, helpers)
@@ -26,6 +27,7 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
+#include <linux/if_link.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -164,6 +166,7 @@ struct options {
 	int meta;
 	int probe;
 	int list;
+	int floor;
 };
 
 static struct options parse_options(int argc, char **argv)
@@ -183,10 +186,11 @@ static struct options parse_options(int argc, char **argv)
 		else if (!strcmp(a, "--meta")) o.meta = 1;
 		else if (!strcmp(a, "--probe")) o.probe = 1;
 		else if (!strcmp(a, "--list")) o.list = 1;
+		else if (!strcmp(a, "--floor")) o.floor = 1;
 		else if (a[0] != '-' && !o.object) o.object = a;
 		else die(EXIT_BAD_INPUT, "bad usage at '%s' (see native/kernel-oracle/oracle.c)", a);
 	}
-	if (!o.object && !o.probe)
+	if (!o.object && !o.probe && !o.floor)
 		die(EXIT_BAD_INPUT, "usage: oracle OBJ [--prog NAME] [--maps FILE] [--pcap FILE] [--dump-maps] "
 				     "[--bench N] [--verify-only [--strict]] [--meta]");
 	if (o.bench_repeat && !o.pcap)
@@ -838,6 +842,26 @@ static void run_frames(int prog_fd, const struct capture *c, const struct option
 	free(out);
 }
 
+/*
+ * bpf_prog_test_run_xdp() with repeat > 1 swaps the program into the XDP dispatcher and out again
+ * (bpf_prog_change_xdp), an image update costing ~20 ms per call. A program already attached somewhere is
+ * only reference-counted there, so for --bench the program is attached (generic mode) to the loopback of a
+ * private network namespace, where it sees no traffic, and every frame's call costs just its runs.
+ */
+static void hold_in_xdp_dispatcher(int prog_fd)
+{
+	if (unshare(CLONE_NEWNET) != 0) {
+		fprintf(stderr, "oracle: unshare(CLONE_NEWNET): %s; each --bench call pays the dispatcher update\n",
+			strerror(errno));
+		return;
+	}
+	LIBBPF_OPTS(bpf_xdp_attach_opts, xo);
+	int err = bpf_xdp_attach(1, prog_fd, XDP_FLAGS_SKB_MODE, &xo);
+	if (err)
+		fprintf(stderr, "oracle: attaching to the private lo: %s; each --bench call pays the dispatcher update\n",
+			strerror(-err));
+}
+
 /* ---- verify-only -------------------------------------------------------------------------------- */
 
 static long log_figure(const char *log, const char *prefix)
@@ -936,18 +960,25 @@ static int verify_only(const struct options *o)
 /* ---- probe ------------------------------------------------------------------------------------- */
 
 /* Everything the oracle needs from the kernel, in the smallest form: a map, an XDP load, one test run. */
+/* `r0 = XDP_PASS; exit`: the probe's program and the bench floor (each side's cost of running nothing). */
+static int load_pass_program(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int prog = bpf_prog_load(BPF_PROG_TYPE_XDP, "xdpjit_pass", "GPL", insns, 2, NULL);
+	if (prog < 0)
+		die(EXIT_FAILED, "bpf(BPF_PROG_LOAD) of a 2-instruction XDP program: %s", strerror(errno));
+	return prog;
+}
+
 static int probe(void)
 {
 	int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpjit_probe", 4, 8, 1, NULL);
 	if (map < 0)
 		die(EXIT_FAILED, "bpf(BPF_MAP_CREATE): %s", strerror(errno));
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	int prog = bpf_prog_load(BPF_PROG_TYPE_XDP, "xdpjit_probe", "GPL", insns, 2, NULL);
-	if (prog < 0)
-		die(EXIT_FAILED, "bpf(BPF_PROG_LOAD) of a 2-instruction XDP program: %s", strerror(errno));
+	int prog = load_pass_program();
 	unsigned char frame[64] = { 0 }, out[128];
 	struct xdp_md ctx = { .data_end = sizeof frame, .ingress_ifindex = 1 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof frame, .data_out = out,
@@ -997,6 +1028,17 @@ int main(int argc, char **argv)
 	}
 	if (o.strict)
 		drop_to_bpf_and_net_admin();
+	if (o.floor) {
+		if (!o.pcap || !o.bench_repeat)
+			die(EXIT_BAD_INPUT, "--floor needs --pcap and --bench");
+		struct capture floor_cap = read_pcap(o.pcap);
+		int prog = load_pass_program();
+		pin_to_cpu0();
+		hold_in_xdp_dispatcher(prog);
+		run_frames(prog, &floor_cap, &o);
+		fflush(stdout);
+		return 0;
+	}
 	int ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
 		die(EXIT_FAILED, "cannot count possible CPUs: %s", strerror(-ncpus));
@@ -1038,6 +1080,8 @@ int main(int argc, char **argv)
 	apply_rest(obj, &fl, o.maps, ncpus);
 	if (o.pcap) {
 		pin_to_cpu0();
+		if (o.bench_repeat > 1)
+			hold_in_xdp_dispatcher(bpf_program__fd(prog));
 		run_frames(bpf_program__fd(prog), &cap, &o);
 	}
 	if (o.dump_maps)

@@ -2,7 +2,7 @@
 export { buildOracle, oracleCacheDir, ORACLE_SOURCE } from './build.js';
 export { kernelAvailable, type KernelAvailability } from './availability.js';
 export { runKernel, type RunKernelOptions } from './run-kernel.js';
-export { kernelBench, type KernelBenchOptions } from './kernel-bench.js';
+export { kernelBench, kernelFloorBench, type KernelBenchOptions } from './kernel-bench.js';
 export { kernelVerify, kernelVerifyObject, type KernelVerifyOptions } from './kernel-verify.js';
 export { encodeClassicPcap, withTemporaryPcap } from './pcap-file.js';
 export { KernelLoadError, KernelOracleError, OracleBuildError } from './oracle-errors.js';

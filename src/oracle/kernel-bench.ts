@@ -1,7 +1,9 @@
 /**
  * The kernel's ns/packet for `xdpjit bench` (design.md §5): one BPF_PROG_TEST_RUN call per frame with
- * `repeat`, the kernel timing the repeats itself (bpf_test_run's timer, ns per run), averaged over frames.
- * Each repeat runs on the frame as the previous run left it, as xdpjit's bench passes do.
+ * `repeat`, the kernel timing the repeats itself (bpf_test_run's timer, ns per run, whole ns), averaged over
+ * frames. Each repeat runs on the frame as the previous run left it, as xdpjit's bench passes do. The oracle
+ * keeps the program in the XDP dispatcher meanwhile (attached in a private network namespace), so a call
+ * costs its runs and not a ~20 ms dispatcher update: budget frames × repeat × (ns/packet) of wall time.
  */
 import { runOracle } from './oracle-process.js';
 import type { KernelBenchResult } from './oracle-types.js';
@@ -22,13 +24,26 @@ export function kernelBench(objPath: string, framesOrPcap: string | readonly Uin
   return withTemporaryPcap(framesOrPcap, (path) => benchCapture(objPath, path, opts));
 }
 
-async function benchCapture(objPath: string, pcapPath: string, opts: KernelBenchOptions): Promise<KernelBenchResult> {
-  const repeat = opts.repeat ?? DEFAULT_REPEAT;
-  if (!Number.isInteger(repeat) || repeat < 1) throw new RangeError(`repeat must be a positive integer, got ${repeat}`);
-  const args = [objPath, '--pcap', pcapPath, '--bench', String(repeat)];
+/**
+ * The floor: the same measurement for a built-in program that only returns XDP_PASS, so that a bench can
+ * report the kernel's marginal cost (nsPerPacket minus this) next to xdpjit's.
+ */
+export function kernelFloorBench(framesOrPcap: string | readonly Uint8Array[], opts: Pick<KernelBenchOptions, 'repeat'> = {}): Promise<KernelBenchResult> {
+  if (typeof framesOrPcap === 'string') return benchArgs(['--floor'], framesOrPcap, opts);
+  return withTemporaryPcap(framesOrPcap, (path) => benchArgs(['--floor'], path, opts));
+}
+
+function benchCapture(objPath: string, pcapPath: string, opts: KernelBenchOptions): Promise<KernelBenchResult> {
+  const args = [objPath];
   if (opts.prog !== undefined) args.push('--prog', opts.prog);
   if (opts.mapsFile !== undefined) args.push('--maps', opts.mapsFile);
-  const { lines } = await runOracle(args, objPath);
+  return benchArgs(args, pcapPath, opts, objPath);
+}
+
+async function benchArgs(base: readonly string[], pcapPath: string, opts: Pick<KernelBenchOptions, 'repeat'>, objPath?: string): Promise<KernelBenchResult> {
+  const repeat = opts.repeat ?? DEFAULT_REPEAT;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new RangeError(`repeat must be a positive integer, got ${repeat}`);
+  const { lines } = await runOracle([...base, '--pcap', pcapPath, '--bench', String(repeat)], objPath);
   let total = 0;
   let frames = 0;
   const actions: Record<string, number> = {};

@@ -5,6 +5,7 @@ import {
   encodeClassicPcap,
   kernelAvailable,
   kernelBench,
+  kernelFloorBench,
   kernelVerify,
   KernelLoadError,
   runKernel,
@@ -133,5 +134,8 @@ test('bench: the kernel reports ns per packet over every frame it ran', async (t
     assert.equal(r.frames, 2);
     assert.ok(Number.isFinite(r.nsPerPacket) && r.nsPerPacket > 0, `nsPerPacket ${r.nsPerPacket}`);
     assert.deepEqual(r.actions, { XDP_TX: 1, XDP_PASS: 1 });
+    const floor = await kernelFloorBench([ethernetFrame(IPV4, 40)], { repeat: 1000 });
+    assert.deepEqual([floor.frames, floor.actions], [1, { XDP_PASS: 1 }]);
+    assert.ok(Number.isFinite(floor.nsPerPacket) && floor.nsPerPacket >= 0, `floor ${floor.nsPerPacket}`);
   });
 });
