@@ -59,13 +59,13 @@ export function policyFor(program: KernelProgramInfo, overrides: PolicyOverrides
   if (dependent.length > 0) {
     frames = false;
     mapValues = false;
-    notes.push(`calls ${dependent.join(', ')}: frame verdicts and map values not compared, map keys are`);
+    notes.push(`${dependent.join('/')}: verdicts and map values not compared`);
   }
   const o = overrides[program.name];
   if (o) {
     frames = o.frames ?? frames;
     mapValues = o.mapValues ?? mapValues;
-    notes.push(`policy override${o.why ? `: ${o.why}` : ''}`);
+    notes.push(`override${o.why ? `: ${o.why}` : ''}`);
   }
   return Object.freeze({ frames, mapValues, notes: Object.freeze(notes) });
 }
@@ -138,7 +138,7 @@ function compareFrames(input: CompareInput, out: Mismatch[], notes: string[]): n
   xdpjit.frames.filter((f) => LEAVING.has(f.action)).forEach((f, k) => leftIndex.set(f.i, k));
   let compared = 0;
   let jumbo = 0;
-  if (kernel.skipped.length > 0) notes.push(`${kernel.skipped.length} frame(s) the kernel refuses (under ${ETH_HLEN} bytes or test_run errors) not compared`);
+  if (kernel.skipped.length > 0) notes.push(`${kernel.skipped.length} refused by the kernel (under ${ETH_HLEN} B or test_run error)`);
   for (let i = 0; i < inputLengths.length; i++) {
     const k = kernelByIndex.get(i);
     const e = engineByIndex.get(i);
@@ -178,7 +178,7 @@ function compareFrames(input: CompareInput, out: Mismatch[], notes: string[]): n
       out.push(mismatch);
     }
   }
-  if (jumbo > 0) notes.push(`${jumbo} frame(s) over ${MAX_LINEAR} bytes: action and length compared, bytes not`);
+  if (jumbo > 0) notes.push(`${jumbo} over ${MAX_LINEAR} B: bytes not compared`);
   return compared;
 }
 
@@ -209,7 +209,7 @@ function compareMaps(input: CompareInput, out: Mismatch[], notes: string[]): num
     if (LRU_TYPES.has(m.type)) {
       const capacity = m.flags & BPF_F_NO_COMMON_LRU ? Math.floor(m.maxEntries / input.possibleCpus) : m.maxEntries;
       if (kEntries.size >= capacity || eEntries.size >= capacity) {
-        notes.push(`${m.name}: LRU at capacity (${kEntries.size} kernel / ${eEntries.size} xdpjit of ${capacity}), contents after evictions not compared`);
+        notes.push(`${m.name}: LRU full (${kEntries.size}/${eEntries.size} of ${capacity}), not compared`);
         continue;
       }
     }

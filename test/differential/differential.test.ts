@@ -3,7 +3,9 @@
  * on CPU 0) and through each xdpjit engine (`xdpjit run`), compared frame by frame and entry by entry.
  *
  * XDPJIT_DIFF_ENGINES=interp,jit picks the engines (default: both; an engine `xdpjit run` refuses on the
- * simplest program is reported and left out). XDPJIT_DIFF_PROGRAMS=a,b restricts the programs.
+ * simplest program is reported and left out; `kernel` compares the kernel with itself, a check of the
+ * exclusion policy). XDPJIT_DIFF_PROGRAMS=a,b restricts the programs; XDPJIT_DIFF_PCAPS=DIR reads the
+ * captures from DIR instead of pcaps/.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +31,7 @@ import { REPO_ROOT, runXdpjit } from './xdpjit-cli.js';
 
 const execFileP = promisify(execFile);
 const PROGRAMS_DIR = join(REPO_ROOT, 'programs');
-const PCAPS_DIR = join(REPO_ROOT, 'pcaps');
+const PCAPS_DIR = process.env.XDPJIT_DIFF_PCAPS ?? join(REPO_ROOT, 'pcaps');
 /* One oracle or xdpjit process per core. */
 const PARALLEL = 2;
 
@@ -157,7 +159,9 @@ test('differential: kernel BPF_PROG_TEST_RUN vs xdpjit, every program × capture
     }
   }
   const results = await pool(cases, PARALLEL, (c) => runCase(c, engines, k.possibleCpus));
-  t.diagnostic(`kernel ${k.kernel}, engines ${engines.join(', ')}\n${summaryTable(results)}`);
+  t.diagnostic(`kernel ${k.kernel}, engines ${engines.join(', ')}`);
+  // One diagnostic per row: reporters escape newlines inside a diagnostic.
+  for (const row of summaryTable(results).split('\n')) t.diagnostic(row);
 
   for (const { c, outcomes } of results) {
     for (const o of outcomes) {

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeClassicPcap, type EngineFrameLine, type EngineRun, type MapDumpLine } from '../../src/oracle/index.js';
+import { decodeClassicPcap, KernelLoadError, runKernel, type EngineFrameLine, type EngineRun, type MapDumpLine } from '../../src/oracle/index.js';
 
 /** This module runs as dist/test/differential/xdpjit-cli.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -32,8 +32,27 @@ function exec(args: readonly string[]): Promise<{ code: number; stdout: string; 
   });
 }
 
+/**
+ * The engine `kernel` is the oracle run a second time: kernel against kernel shows whether the policy
+ * leaves out everything that is not reproducible (time, randomness, the host).
+ */
+async function runKernelAsEngine(c: CliCase): Promise<CliOutcome> {
+  try {
+    const k = await runKernel(c.obj, c.pcap, { prog: c.prog, dumpMaps: true, ...(c.mapsFile ? { mapsFile: c.mapsFile } : {}) });
+    const leftBytes = k.frames.filter((f) => f.action === 'XDP_PASS' || f.action === 'XDP_TX' || f.action === 'XDP_REDIRECT').map((f) => Buffer.from(f.hex, 'hex'));
+    const frames = k.frames.map(({ i, action, len, sha1 }) => ({ i, action, len, sha1 }));
+    // Frames the kernel refuses have no line; xdpjit prints one for them, so mirror that with a placeholder.
+    for (const i of k.skipped) frames.push({ i, action: 'XDP_PASS', len: 0, sha1: '' });
+    return { ok: true, run: { frames, maps: k.maps, leftBytes }, exitCode: 0, stderr: '' };
+  } catch (err) {
+    if (err instanceof KernelLoadError) return { ok: false, reason: err.message };
+    throw err;
+  }
+}
+
 /** Exit 2 is "xdpjit cannot run this" (usage, unsupported map type or helper): a reason, not a result. */
 export async function runXdpjit(c: CliCase): Promise<CliOutcome> {
+  if (c.engine === 'kernel') return runKernelAsEngine(c);
   const dir = await mkdtemp(join(tmpdir(), 'xdpjit-diff-'));
   try {
     const out = join(dir, 'out.pcap');
