@@ -31,7 +31,7 @@ export function readCapture(bytes: Uint8Array): Capture {
 }
 
 /** Throws UnsupportedLinkTypeError naming the first interface that is not LINKTYPE_ETHERNET. */
-export function requireEthernet(capture: Capture): Capture {
+export function requireEthernet<T extends Pick<Capture, 'linkType' | 'interfaces'>>(capture: T): T {
   capture.interfaces.forEach((iface, i) => {
     if (iface.linkType !== LinkType.ETHERNET) throw new UnsupportedLinkTypeError(iface.linkType, i);
   });
