@@ -2,7 +2,7 @@
  * One batch buffer: what the main thread fills and a worker runs in one `runBatch` call.
  * ```
  *  +0                 BATCH_SIZE descriptors × DESC_SIZE (each one's first 24 bytes are struct xdp_md)
- *  +DESCS             BATCH_SIZE × f64 capture timestamps (ns) for the virtual clock
+ *  +DESCS             BATCH_SIZE × i64 capture timestamps (ns since the epoch) for the virtual clock
  *  +TS + TS_BYTES     BATCH_SIZE × u8 index of the chain stage that gave the final action
  *                     (redirect errors and delivery are attributed to that program)
  *  +SLOTS             BATCH_SIZE × FRAME_SLOT_SIZE frame slots (4 KiB, 256 bytes headroom, arena-layout.ts)

@@ -40,7 +40,7 @@ async function prepare(key: number, module: string, spec: unknown): Promise<void
 function runStages(addr: number, n: number, stages: readonly StageRef[], clocked: boolean): void {
   const u32 = new Uint32Array(memory.buffer);
   const finalStage = new Uint8Array(memory.buffer, addr + BATCH_FINAL_STAGE, n);
-  const ts = clocked ? new Float64Array(memory.buffer, addr + BATCH_TS, n) : null;
+  const ts = clocked ? new BigInt64Array(memory.buffer, addr + BATCH_TS, n) : null;
   while (tallies.length < stages.length) tallies.push(new BatchTally());
   const lens = new Uint32Array(n);
   // Stage 0 runs the whole batch in one engine entry; later chain stages run only the frames whose

@@ -28,7 +28,8 @@ export interface RxFrame {
   readonly data: Uint8Array;
   /** RSS hash (flow-hash.ts); computed from `data` when absent. */
   readonly hash?: number;
-  readonly tsNs: number;
+  /** Capture timestamp, ns since the epoch (the virtual clock under `clock: capture`). */
+  readonly tsNs: bigint;
 }
 
 export interface StageSpec {
@@ -86,6 +87,14 @@ export interface DatapathOptions {
   readonly cpus: number;
   /** Frames one interface may have queued towards CPUs before RX drops (the RX ring size). */
   readonly rxBacklog?: number;
+  /** Where loaded captures live (the arena's heap); the data-plane region by default. */
+  readonly captureHeap?: CaptureHeap;
+}
+
+/** The arena heap's allocate/free, as src/vm/arena.ts `Arena` offers them. */
+export interface CaptureHeap {
+  alloc(size: number, what: string): number;
+  free(addr: number): void;
 }
 
 export class Datapath {
@@ -98,6 +107,7 @@ export class Datapath {
   private readonly attachments = new Map<NetInterface, Attachment>();
   private readonly counterSlots = new Map<string, CounterSlot>();
   private readonly rxBacklog: number;
+  private readonly captureHeap: CaptureHeap;
   private nextIfindex = 1;
 
   constructor(opts: DatapathOptions) {
@@ -106,6 +116,7 @@ export class Datapath {
     this.rxBacklog = opts.rxBacklog ?? 8192;
     this.region = new RegionAllocator(opts.regionBase, opts.regionSize);
     this.pool = new CpuPool(opts.memory, opts.cpus, this.region);
+    this.captureHeap = opts.captureHeap ?? { alloc: (size) => this.region.alloc(size), free: (addr) => this.region.release(addr) };
   }
 
   // ── interfaces ────────────────────────────────────────────────────────────────────────────────────
@@ -126,7 +137,7 @@ export class Datapath {
     const index = ifindex ?? this.nextIfindex;
     if (spec.kind === 'vxlan') {
       vxlan = await VxlanEndpoint.open(spec.vni, parseHostPort(spec.listen), parseHostPort(spec.remote),
-        (frame) => { const i = this.byIndex.get(index); if (i) void this.submit(i, [{ data: frame.slice(), tsNs: Date.now() * 1e6 }]).done; });
+        (frame) => { const i = this.byIndex.get(index); if (i) void this.submit(i, [{ data: frame.slice(), tsNs: process.hrtime.bigint() }]).done; });
     }
     const iface = this.register(new NetInterface(index, spec));
     iface.vxlan = vxlan;
@@ -227,9 +238,9 @@ export class Datapath {
   // ── frames ────────────────────────────────────────────────────────────────────────────────────────
 
   /** Copy a capture into the arena once; the returned frames are views of it. */
-  loadCapture(frames: ReadonlyArray<{ readonly data: Uint8Array; readonly tsNs: number }>): ArenaCapture {
+  loadCapture(frames: ReadonlyArray<{ readonly data: Uint8Array; readonly tsNs: bigint }>): ArenaCapture {
     const total = frames.reduce((s, f) => s + f.data.length, 0);
-    const addr = this.region.alloc(Math.max(total, 1));
+    const addr = this.captureHeap.alloc(Math.max(total, 1), 'capture');
     const u8 = new Uint8Array(this.memory.buffer);
     let off = addr;
     const views: RxFrame[] = frames.map((f) => {
@@ -239,7 +250,7 @@ export class Datapath {
       return { data, hash: rssHash(data), tsNs: f.tsNs };
     });
     let released = false;
-    return { frames: views, release: () => { if (!released) { released = true; this.region.release(addr); } } };
+    return { frames: views, release: () => { if (!released) { released = true; this.captureHeap.free(addr); } } };
   }
 
   /**
@@ -278,7 +289,7 @@ export class Datapath {
     const buf = this.memory.buffer;
     const u8 = new Uint8Array(buf);
     const u32 = new Uint32Array(buf);
-    const ts = new Float64Array(buf, addr + BATCH_TS, BATCH_SIZE);
+    const ts = new BigInt64Array(buf, addr + BATCH_TS, BATCH_SIZE);
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i]!;
       const slot = addr + BATCH_SLOTS + i * FRAME_SLOT_SIZE;
@@ -293,11 +304,6 @@ export class Datapath {
       u32[d + (Desc.INGRESS_IFINDEX >> 2)] = iface.ifindex;
       u32[d + (Desc.RX_QUEUE_INDEX >> 2)] = cpu;
       u32[d + (Desc.SLOT >> 2)] = slot;
-      // Multi-buffer (design.md §2): beyond the linear part, fragments stay where the capture put them.
-      if (f.data.length > linear && f.data.buffer === buf) {
-        u32[d + (Desc.FRAGS_LEN >> 2)] = f.data.length - linear;
-        u32[d + (Desc.FRAGS_ADDR >> 2)] = f.data.byteOffset + linear;
-      }
       ts[i] = f.tsNs;
     }
     const n = frames.length;
@@ -323,7 +329,7 @@ export class Datapath {
     const buf = this.memory.buffer;
     const u32 = new Uint32Array(buf);
     const finalStage = new Uint8Array(buf, addr + BATCH_FINAL_STAGE, n);
-    const ts = new Float64Array(buf, addr + BATCH_TS, n);
+    const ts = new BigInt64Array(buf, addr + BATCH_TS, n);
     for (let i = 0; i < n; i++) {
       const d = (addr + i * DESC_SIZE) >>> 2;
       const start = u32[d + (Desc.DATA >> 2)]!, end = u32[d + (Desc.DATA_END >> 2)]!;
@@ -343,13 +349,13 @@ export class Datapath {
     this.pool.giveBack(cpu, addr);
   }
 
-  private toStack(iface: NetInterface, frame: Uint8Array, tsNs: number): void {
+  private toStack(iface: NetInterface, frame: Uint8Array, tsNs: bigint): void {
     iface.stats.passPackets++;
     iface.stats.passBytes += frame.length;
     iface.passSink?.write(frame, tsNs);
   }
 
-  private redirect(iface: NetInterface, d: number, u32: Uint32Array, frame: Uint8Array, tsNs: number, stage: Stage, cpu: number): void {
+  private redirect(iface: NetInterface, d: number, u32: Uint32Array, frame: Uint8Array, tsNs: bigint, stage: Stage, cpu: number): void {
     const target = u32[d + (Desc.REDIRECT_TARGET >> 2)]!;
     switch (u32[d + (Desc.REDIRECT_KIND >> 2)]) {
       case RedirectKind.IFINDEX: {
@@ -376,7 +382,7 @@ export class Datapath {
   }
 
   /** Put a frame on the wire of `iface`. */
-  private transmit(iface: NetInterface, frame: Uint8Array, tsNs: number, stage: Stage, cpu: number): void {
+  private transmit(iface: NetInterface, frame: Uint8Array, tsNs: bigint, stage: Stage, cpu: number): void {
     if (iface.kind === 'veth') {
       const peer = iface.peer;
       if (!peer || !peer.up) return this.redirectError(stage, cpu, 'target_down');

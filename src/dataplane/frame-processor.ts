@@ -21,8 +21,8 @@ export interface ArenaMemory {
 
 /** Virtual-clock input of one batch: per frame, the capture timestamp in ns (design.md §6 replay `clock`). */
 export interface BatchClock {
-  /** Nanoseconds, one per descriptor of the batch; bpf_ktime_get_ns follows these under `clock: capture`. */
-  readonly tsNs: Float64Array;
+  /** Nanoseconds since the epoch, one per descriptor of the batch; the helpers' clock follows these. */
+  readonly tsNs: BigInt64Array;
 }
 
 export interface FrameProcessor {

@@ -14,7 +14,7 @@ export type InterfaceSpec =
 
 /** Where an interface's frames can be recorded: PASS → its stack side, TX → what leaves it. */
 export interface FrameSink {
-  write(frame: Uint8Array, tsNs: number): void;
+  write(frame: Uint8Array, tsNs: bigint): void;
 }
 
 export class InterfaceStats {

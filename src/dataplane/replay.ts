@@ -84,8 +84,9 @@ export class Replay {
     const first = frames[0]!.tsNs;
     const last = frames[frames.length - 1]!.tsNs;
     // A pass after the first continues the capture's clock one mean inter-frame gap after its last frame.
-    const gap = frames.length > 1 ? (last - first) / (frames.length - 1) : 1000;
+    const gap = frames.length > 1 ? (last - first) / BigInt(frames.length - 1) : 1000n;
     const passSpan = last - first + gap;
+    const passMs = Number(passSpan) / 1e6;
     const clocked = this.opts.clock === 'capture';
     const t0 = performance.now();
     for (let pass = 0; this.opts.loop === 0 || pass < this.opts.loop; pass++) {
@@ -93,7 +94,7 @@ export class Replay {
       for (let i = 0; i < frames.length && !this.stopRequested;) {
         let end = Math.min(i + CHUNK, frames.length);
         if (this.opts.speed > 0) {
-          const due = (k: number): number => t0 + ((pass * passSpan) + frames[k]!.tsNs - first) / 1e6 / this.opts.speed;
+          const due = (k: number): number => t0 + (pass * passMs + Number(frames[k]!.tsNs - first) / 1e6) / this.opts.speed;
           const wait = due(i) - performance.now();
           if (wait > 1) await sleep(wait);
           const now = performance.now();
@@ -104,7 +105,7 @@ export class Replay {
         const chunk: RxFrame[] = [];
         for (let k = i; k < end; k++) {
           const f = frames[k]!;
-          chunk.push(pass === 0 || !clocked ? f : { data: f.data, hash: f.hash, tsNs: f.tsNs + pass * passSpan });
+          chunk.push(pass === 0 || !clocked ? f : { data: f.data, hash: f.hash, tsNs: f.tsNs + BigInt(pass) * passSpan });
         }
         const { posted, done: delivered } = this.datapath.submit(this.iface, chunk, clocked);
         await posted;

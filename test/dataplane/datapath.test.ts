@@ -29,7 +29,7 @@ test('every replayed frame is counted once under the action its program returned
     await dp.attach('p0', [stage('byaction', { offset: PAYLOAD_OFFSET })]);
     // Actions cycle DROP, PASS, TX, ABORTED, 9 (unknown) over 1000 frames of 50 flows.
     const actions = [1, 2, 3, 0, 9];
-    const frames = Array.from({ length: 1000 }, (_, i) => ({ data: udpFrame(1000 + (i % 50), [actions[i % 5]!]), tsNs: i * 1000 }));
+    const frames = Array.from({ length: 1000 }, (_, i) => ({ data: udpFrame(1000 + (i % 50), [actions[i % 5]!]), tsNs: BigInt(i * 1000) }));
     const cap = dp.loadCapture(frames);
     const r = new Replay('r1', dp, dp.interface('p0')!, 'mem', cap, { speed: 0, loop: 2, clock: 'capture' });
     await r.finished;
@@ -53,7 +53,7 @@ test('replacing the program 100 times during a replay loses and doubles no frame
   try {
     await dp.addInterface({ name: 'p0', kind: 'pcap' });
     await dp.attach('p0', [stage('prog', { action: 2, tag: 0 })]);
-    const frames = Array.from({ length: 500 }, (_, i) => ({ data: udpFrame(i), tsNs: i }));
+    const frames = Array.from({ length: 500 }, (_, i) => ({ data: udpFrame(i), tsNs: BigInt(i) }));
     const r = new Replay('r1', dp, dp.interface('p0')!, 'mem', dp.loadCapture(frames), { speed: 0, loop: 20, clock: 'wall' });
     let swaps = 0;
     while (r.running && swaps < 100) {
@@ -78,9 +78,9 @@ test('TX on a veth end is received by its peer; redirects go to the named ifinde
     await dp.attach('va', [stage('fwd', { offset: PAYLOAD_OFFSET })]);
     await dp.attach('vb', [stage('pass', { action: 2 })]);
     const frames = [
-      ...Array.from({ length: 10 }, (_, i) => ({ data: udpFrame(i, [3]), tsNs: 0 })),             // TX → vb
-      ...Array.from({ length: 7 }, (_, i) => ({ data: udpFrame(i, [4, p!.ifindex]), tsNs: 0 })),   // → p0
-      ...Array.from({ length: 5 }, (_, i) => ({ data: udpFrame(i, [4, 99]), tsNs: 0 })),           // no such ifindex
+      ...Array.from({ length: 10 }, (_, i) => ({ data: udpFrame(i, [3]), tsNs: 0n })),             // TX → vb
+      ...Array.from({ length: 7 }, (_, i) => ({ data: udpFrame(i, [4, p!.ifindex]), tsNs: 0n })),   // → p0
+      ...Array.from({ length: 5 }, (_, i) => ({ data: udpFrame(i, [4, 99]), tsNs: 0n })),           // no such ifindex
     ];
     await dp.submit(a!, frames).done;
     // The peer's own RX runs asynchronously after the TX was delivered.
@@ -101,7 +101,7 @@ test('a chain runs the next program only for actions in chain_call_actions', asy
   try {
     const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
     await dp.attach('p0', [stage('first', { offset: PAYLOAD_OFFSET }), stage('second', { action: 1 })]);
-    const frames = Array.from({ length: 30 }, (_, i) => ({ data: udpFrame(i, [i % 3 === 0 ? 2 : 3]), tsNs: 0 }));
+    const frames = Array.from({ length: 30 }, (_, i) => ({ data: udpFrame(i, [i % 3 === 0 ? 2 : 3]), tsNs: 0n }));
     await dp.submit(p!, frames).done;
     const second = dp.counters().filter((r) => r.program === 'second');
     assert.equal(second.reduce((s, r) => s + r.packets[1]!, 0), 10);
@@ -117,11 +117,11 @@ test('detaching removes the program\'s counters and frames then go straight to t
   try {
     const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
     await dp.attach('p0', [stage('drop', { action: 1 })]);
-    await dp.submit(p!, [{ data: udpFrame(1), tsNs: 0 }]).done;
+    await dp.submit(p!, [{ data: udpFrame(1), tsNs: 0n }]).done;
     assert.equal(sum(dp, 'p0', 'packets', 'drop'), 1);
     assert.equal(await dp.detach('p0'), true);
     assert.deepEqual(dp.counters(), []);
-    await dp.submit(p!, [{ data: udpFrame(1), tsNs: 0 }]).done;
+    await dp.submit(p!, [{ data: udpFrame(1), tsNs: 0n }]).done;
     assert.equal(p!.stats.passPackets, 1);
   } finally {
     await dp.close();
