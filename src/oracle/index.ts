@@ -8,4 +8,4 @@ export { encodeClassicPcap, withTemporaryPcap } from './pcap-file.js';
 export { KernelLoadError, KernelOracleError, OracleBuildError } from './oracle-errors.js';
 export type * from './oracle-types.js';
 export { compareRuns, describeMismatch, policyFor, type CompareInput, type CompareReport, type ComparePolicy, type EngineFrameLine, type EngineRun, type Mismatch, type PolicyOverrides } from './compare-runs.js';
-export { decodeClassicPcap, PcapFormatError } from './pcap-file.js';
+export { decodeClassicPcap, PcapFormatError, type ClassicPcap } from './pcap-file.js';

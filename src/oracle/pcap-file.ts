@@ -51,8 +51,15 @@ export class PcapFormatError extends Error {
   }
 }
 
+export interface ClassicPcap {
+  /** LINKTYPE_* of the capture (1 = Ethernet). */
+  readonly linkType: number;
+  /** Each record's captured bytes. */
+  readonly frames: readonly Uint8Array[];
+}
+
 /** The records of a classic libpcap file (µs or ns timestamps, either byte order), captured bytes only. */
-export function decodeClassicPcap(file: Uint8Array): Uint8Array[] {
+export function decodeClassicPcap(file: Uint8Array): ClassicPcap {
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   if (file.byteLength < 24) throw new PcapFormatError('shorter than a pcap header', 0);
   const magic = view.getUint32(0, true);
@@ -68,5 +75,6 @@ export function decodeClassicPcap(file: Uint8Array): Uint8Array[] {
     frames.push(file.subarray(off + 16, off + 16 + incl));
     off += 16 + incl;
   }
-  return frames;
+  // The low 28 bits are the link type; the top bits carry FCS information (pcap-linktype(7)).
+  return { linkType: view.getUint32(20, little) & 0x0fffffff, frames };
 }

@@ -13,6 +13,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import {
   buildOracle,
@@ -23,6 +24,7 @@ import {
   KernelLoadError,
   policyFor,
   runKernel,
+  type ClassicPcap,
   type CompareReport,
   type KernelRunResult,
 } from '../../src/oracle/index.js';
@@ -34,6 +36,7 @@ const PROGRAMS_DIR = join(REPO_ROOT, 'programs');
 const PCAPS_DIR = process.env.XDPJIT_DIFF_PCAPS ?? join(REPO_ROOT, 'pcaps');
 /* One oracle or xdpjit process per core. */
 const PARALLEL = 2;
+const LINKTYPE_ETHERNET = 1;
 
 interface Case {
   readonly obj: string;
@@ -93,6 +96,42 @@ async function usableEngines(requested: readonly string[], pcap: string): Promis
   return { engines, refused };
 }
 
+/**
+ * The captures worth comparing: Ethernet classic pcaps (others are refused by both sides, which the CLI
+ * tests cover), each distinct frame sequence once (mixed.be.pcap and mixed.ns.pcap hold mixed.pcap's frames).
+ */
+async function distinctCaptures(paths: readonly string[]): Promise<{ pcaps: string[]; notes: string[] }> {
+  const pcaps: string[] = [];
+  const notes: string[] = [];
+  const seen = new Map<string, string>();
+  // Plain names first, so a duplicate's report names its variant (mixed.be.pcap), not the original.
+  const dots = (p: string): number => basename(p).split('.').length;
+  for (const path of [...paths].sort((a, b) => dots(a) - dots(b) || (a < b ? -1 : 1))) {
+    let capture: ClassicPcap;
+    try {
+      capture = decodeClassicPcap(await readFile(path));
+    } catch (err) {
+      notes.push(`${basename(path)}: not compared, ${(err as Error).message}`);
+      continue;
+    }
+    if (capture.linkType !== LINKTYPE_ETHERNET) {
+      notes.push(`${basename(path)}: not compared, link type ${capture.linkType} is not Ethernet`);
+      continue;
+    }
+    const digest = createHash('sha1');
+    for (const f of capture.frames) digest.update(`${f.length}:`).update(f);
+    const key = digest.digest('hex');
+    const same = seen.get(key);
+    if (same) {
+      notes.push(`${basename(path)}: same frames as ${same}`);
+      continue;
+    }
+    seen.set(key, basename(path));
+    pcaps.push(path);
+  }
+  return { pcaps, notes };
+}
+
 async function runCase(c: Case, engines: readonly string[], possibleCpus: number): Promise<CaseResult> {
   let kernel: KernelRunResult;
   try {
@@ -101,7 +140,7 @@ async function runCase(c: Case, engines: readonly string[], possibleCpus: number
     const reason = err instanceof KernelLoadError ? `the kernel refuses to load it: ${err.message}` : `kernel oracle failed: ${(err as Error).message}`;
     return { c, outcomes: engines.map((engine) => ({ kind: 'skipped', engine, reason })) };
   }
-  const inputLengths = decodeClassicPcap(await readFile(c.pcap)).map((f) => f.length);
+  const inputLengths = decodeClassicPcap(await readFile(c.pcap)).frames.map((f) => f.length);
   const policy = policyFor(kernel.program, POLICY_OVERRIDES);
   const outcomes: Outcome[] = [];
   for (const engine of engines) {
@@ -137,7 +176,8 @@ test('differential: kernel BPF_PROG_TEST_RUN vs xdpjit, every program × capture
     return;
   }
   const objects = listFiles(PROGRAMS_DIR, '.o');
-  const pcaps = listFiles(PCAPS_DIR, '.pcap');
+  const { pcaps, notes } = await distinctCaptures(listFiles(PCAPS_DIR, '.pcap'));
+  for (const n of notes) t.diagnostic(n);
   if (objects.length === 0 || pcaps.length === 0) {
     t.skip(`nothing to compare: ${objects.length} objects in programs/, ${pcaps.length} captures in pcaps/`);
     return;

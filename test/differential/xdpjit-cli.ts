@@ -71,7 +71,7 @@ export async function runXdpjit(c: CliCase): Promise<CliOutcome> {
     if (frames.length === 0 && r.code !== 0) return { ok: false, reason: `exit ${r.code}: ${firstLine(r.stderr)}` };
     let leftBytes: Uint8Array[] | undefined;
     try {
-      leftBytes = decodeClassicPcap(await readFile(out));
+      leftBytes = [...decodeClassicPcap(await readFile(out)).frames];
     } catch {
       leftBytes = undefined; // no --out written: bytes are compared by SHA-1 only
     }
