@@ -52,7 +52,8 @@ int handle_icmp(struct xdp_md *ctx)
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, 4);
-	__type(key, __u32);
+	/* key_size rather than a BTF key type: the kernel takes no BTF key/value for PROG_ARRAY. */
+	__uint(key_size, sizeof(__u32));
 	__array(values, int (struct xdp_md *));
 } jmp_table SEC(".maps") = {
 	.values = {
