@@ -1,7 +1,8 @@
 /* QUEUE (FIFO) and STACK (LIFO) maps: every IPv4 frame's source address is pushed to both (BPF_EXIST
- * makes a full map drop its oldest element instead of failing). Every ICMP frame pops the queue and the
- * stack and peeks both again: PASS when the popped stack top is this frame's own source (it was pushed
- * just before), DROP otherwise; an empty queue at that point → ABORTED. Non-IPv4 frames pass. */
+ * makes a full map drop its oldest element instead of failing). Every ICMP frame pops the queue (the
+ * oldest remembered source) and the stack (the newest: this frame's own, pushed just before) and peeks
+ * both again. PASS when the oldest remembered source is this frame's own, DROP otherwise; ABORTED if
+ * a pop fails or the stack top is not this frame's source (LIFO broken). Non-IPv4 frames pass. */
 #include "parse.h"
 
 struct {
@@ -52,7 +53,9 @@ int queue_stack(struct xdp_md *ctx)
 		__u32 key = 0;
 		bpf_map_update_elem(&last_peek, &key, &peeked, BPF_ANY);
 	}
-	return top == src && oldest != 0 ? XDP_PASS : XDP_DROP;
+	if (top != src)
+		return XDP_ABORTED;
+	return oldest == src ? XDP_PASS : XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
