@@ -822,10 +822,11 @@ static void run_frames(int prog_fd, const struct capture *c, const struct option
 		}
 		/* xdp_md as test_run expects it: data 0, data_end the input size, no meta data, and an ingress
 		 * device whose RX queue 0 is registered (lo). */
-		struct xdp_md ctx = { .data = 0, .data_end = fr->len, .ingress_ifindex = o->ifindex };
+		struct xdp_md ctx = { .data = 0, .data_end = fr->len, .ingress_ifindex = o->ifindex }, ctx_out;
+		memset(&ctx_out, 0, sizeof ctx_out);
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = fr->data, .data_size_in = fr->len, .data_out = out,
-			    .data_size_out = OUT_CAPACITY, .ctx_in = &ctx, .ctx_size_in = sizeof ctx,
-			    .repeat = o->bench_repeat ? o->bench_repeat : 1);
+			    .data_size_out = OUT_CAPACITY, .ctx_in = &ctx, .ctx_size_in = sizeof ctx, .ctx_out = &ctx_out,
+			    .ctx_size_out = sizeof ctx_out, .repeat = o->bench_repeat ? o->bench_repeat : 1);
 		if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
 			printf("{\"i\":%zu,\"skipped\":\"BPF_PROG_TEST_RUN failed: %s\"}\n", i, strerror(errno));
 			continue;
@@ -835,8 +836,12 @@ static void run_frames(int prog_fd, const struct capture *c, const struct option
 			printf("{\"i\":%zu,\"action\":\"%s\",\"durationNs\":%u}\n", i, action, opts.duration);
 			continue;
 		}
-		printf("{\"i\":%zu,\"action\":\"%s\",\"len\":%u,\"hex\":\"", i, action, opts.data_size_out);
-		print_hex(stdout, out, opts.data_size_out);
+		/* The kernel copies out from data_meta (bpf_prog_test_run_xdp: bpf_test_finish(..., xdp.data_meta,
+		 * ...)) and reports the metadata length as ctx_out.data (xdp_convert_buff_to_md). The frame that
+		 * leaves is what follows the metadata, as `xdpjit run` reports it. */
+		uint32_t meta = ctx_out.data <= opts.data_size_out ? ctx_out.data : 0;
+		printf("{\"i\":%zu,\"action\":\"%s\",\"len\":%u,\"hex\":\"", i, action, opts.data_size_out - meta);
+		print_hex(stdout, out + meta, opts.data_size_out - meta);
 		fputs("\"}\n", stdout);
 	}
 	free(out);

@@ -5,18 +5,29 @@
  * keeps the program in the XDP dispatcher meanwhile (attached in a private network namespace), so a call
  * costs its runs and not a ~20 ms dispatcher update: budget frames × repeat × (ns/packet) of wall time.
  */
+import { readFile } from 'node:fs/promises';
 import { runOracle } from './oracle-process.js';
 import type { KernelBenchResult } from './oracle-types.js';
-import { withTemporaryPcap } from './pcap-file.js';
+import { decodeClassicPcap, withTemporaryPcap } from './pcap-file.js';
 
 export interface KernelBenchOptions {
   readonly prog?: string;
   readonly mapsFile?: string;
-  /** Runs per frame in one test_run call (default 100000). */
+  /**
+   * Runs per frame in one test_run call. Default: about two million runs in all (a second or two at kernel
+   * speeds), at least 1,000 and at most 100,000 per frame.
+   */
   readonly repeat?: number;
 }
 
-const DEFAULT_REPEAT = 100_000;
+const TOTAL_RUNS = 2_000_000;
+const MIN_REPEAT = 1_000;
+const MAX_REPEAT = 100_000;
+
+async function defaultRepeat(pcapPath: string): Promise<number> {
+  const frames = decodeClassicPcap(await readFile(pcapPath)).frames.length;
+  return Math.min(MAX_REPEAT, Math.max(MIN_REPEAT, Math.round(TOTAL_RUNS / Math.max(1, frames))));
+}
 
 /** `framesOrPcap`: a capture path, or the frames themselves. */
 export function kernelBench(objPath: string, framesOrPcap: string | readonly Uint8Array[], opts: KernelBenchOptions = {}): Promise<KernelBenchResult> {
@@ -41,7 +52,7 @@ function benchCapture(objPath: string, pcapPath: string, opts: KernelBenchOption
 }
 
 async function benchArgs(base: readonly string[], pcapPath: string, opts: Pick<KernelBenchOptions, 'repeat'>, objPath?: string): Promise<KernelBenchResult> {
-  const repeat = opts.repeat ?? DEFAULT_REPEAT;
+  const repeat = opts.repeat ?? (await defaultRepeat(pcapPath));
   if (!Number.isInteger(repeat) || repeat < 1) throw new RangeError(`repeat must be a positive integer, got ${repeat}`);
   const { lines } = await runOracle([...base, '--pcap', pcapPath, '--bench', String(repeat)], objPath);
   let total = 0;

@@ -10,7 +10,7 @@ import {
   KernelLoadError,
   runKernel,
 } from '../../src/oracle/index.js';
-import { clangMissing, CLASSIFY_C, ethernetFrame, makeWorkdir, POINTER_LEAK_C, UNCHECKED_READ_C, type Workdir } from './tiny-programs.js';
+import { clangMissing, CLASSIFY_C, ethernetFrame, makeWorkdir, META_C, POINTER_LEAK_C, UNCHECKED_READ_C, type Workdir } from './tiny-programs.js';
 
 const IPV4 = 0x0800;
 const IPV6 = 0x86dd;
@@ -91,6 +91,15 @@ test('--dump-maps: sorted by map then key, per-CPU slots, PROG_ARRAY as @PROGNAM
       r.mapInfo.map((m) => [m.name, m.type]).sort(),
       [['.rodata', 'array'], ['by_proto', 'hash'], ['jumps', 'prog_array'], ['pkts', 'percpu_array']],
     );
+  });
+});
+
+test('metadata in front of the frame is not part of the output frame', async (t) => {
+  await withWorkdir(t, async (w) => {
+    const obj = await w.compile('meta', META_C);
+    const frame = ethernetFrame(IPV4, 50);
+    const r = await runKernel(obj, await w.write('f.pcap', encodeClassicPcap([frame])));
+    assert.deepEqual([r.frames[0]?.action, r.frames[0]?.len, r.frames[0]?.hex], ['XDP_PASS', frame.length, hexOf(frame)]);
   });
 });
 

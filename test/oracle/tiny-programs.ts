@@ -114,3 +114,17 @@ export async function clangMissing(): Promise<string | undefined> {
     return 'clang-16 is not installed (scripts/install-deps.sh)';
   }
 }
+
+/** Reserves 8 bytes of metadata and fills them: the frame that leaves is unchanged. */
+export const META_C = `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp") int meta(struct xdp_md *ctx) {
+  if (bpf_xdp_adjust_meta(ctx, -8)) return XDP_ABORTED;
+  __u64 *m = (void *)(long)ctx->data_meta;
+  if ((void *)(m + 1) > (void *)(long)ctx->data) return XDP_ABORTED;
+  *m = 0x1122334455667788ULL;
+  return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
