@@ -5,18 +5,6 @@
  * The rare, expensive operations (64-bit division with a high word set) fall back to BigInt.
  */
 
-export function add64(r: Uint32Array, d: number, blo: number, bhi: number): void {
-  const lo = r[d]! + blo;
-  r[d] = lo;
-  r[d + 1] = r[d + 1]! + bhi + (lo > 0xffffffff ? 1 : 0);
-}
-
-export function sub64(r: Uint32Array, d: number, blo: number, bhi: number): void {
-  const lo = r[d]! - blo;
-  r[d] = lo;
-  r[d + 1] = r[d + 1]! - bhi - (lo < 0 ? 1 : 0);
-}
-
 /** Low 64 bits of the product (RFC 9669 §4.1 MUL: wraps). The 32×32 low-word product is split in 16-bit parts to stay exact. */
 export function mul64(r: Uint32Array, d: number, blo: number, bhi: number): void {
   const alo = r[d]!;
@@ -118,9 +106,3 @@ export function neg64(r: Uint32Array, d: number): void {
 export const bswap16 = (v: number): number => ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
 export const bswap32 = (v: number): number =>
   (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
-
-/** Unsigned a > b on (lo, hi) pairs. */
-export const gtU = (alo: number, ahi: number, blo: number, bhi: number): boolean => ahi > bhi || (ahi === bhi && alo > blo);
-/** Signed a > b on (lo, hi) pairs. */
-export const gtS = (alo: number, ahi: number, blo: number, bhi: number): boolean =>
-  (ahi | 0) > (bhi | 0) || (ahi === bhi && alo > blo);

@@ -13,14 +13,19 @@
  *   callbacks (bpf_loop...) run a sub-program of the current program on a new frame; a tail call
  *   replaces the program of the current frame after the helper returns.
  */
-import { Class, JmpOp, Mode, Size } from '../../ebpf/opcodes.js';
 import type { AccessChecker, ExecProgram, HelperCall, HelperImpl, RegHalves } from '../exec-types.js';
 import { REG_HALVES, RuntimeFault } from '../exec-types.js';
 import { STACK_FRAME_SIZE, STACK_FRAMES } from '../arena-layout.js';
 import {
-  add64, arsh64, bswap16, bswap32, div64, gtS, gtU, lsh64, mod64, mul64, neg64, rsh64, sdiv64, setBig, smod64, sub64, toBig,
+  arsh64, bswap16, bswap32, div64, lsh64, mod64, mul64, neg64, rsh64, sdiv64, setBig, smod64, toBig,
 } from './halves.js';
 import { AtomicVariant, prepareProgram, type PreparedProgram } from './prepared.js';
+
+/** Address of a `size`-byte access at r[s] + o, or -1 when it is not inside [0, limit). */
+function effectiveAddress(r: Uint32Array, s: number, o: number, size: number, limit: number): number {
+  const a = r[s]! + o;
+  return r[s + 1] === 0 && a >= 0 && a + size <= limit ? a : -1;
+}
 
 /**
  * The part of `WebAssembly.Memory` the interpreter reads (the project's `lib` has no WebAssembly
@@ -46,14 +51,24 @@ export interface RunArgs {
 
 const R0 = 0, R1 = 2, R6 = 12, R10 = 20;
 
-/** The HelperCall a helper sees; one per run, its `insn` updated at each call. */
+/** The HelperCall a helper sees; one per interpreter, reset per run, its `insn` updated at each call. */
 class CallState implements HelperCall {
+  cpu = 0;
+  ctx = 0;
   insn = 0;
   tailCallCount = 0;
   pendingTail: ExecProgram | undefined;
   depth = 0;
   prog!: PreparedProgram;
-  constructor(readonly regs: RegHalves, readonly cpu: number, readonly ctx: number, private readonly interp: Interpreter) {}
+  constructor(readonly regs: RegHalves, private readonly interp: Interpreter) {}
+  reset(cpu: number, ctx: number): void {
+    this.cpu = cpu;
+    this.ctx = ctx;
+    this.insn = 0;
+    this.tailCallCount = 0;
+    this.pendingTail = undefined;
+    this.depth = 0;
+  }
   callback(funcInsn: number, args: readonly bigint[]): bigint {
     return this.interp.runCallback(this, funcInsn, args);
   }
@@ -62,9 +77,15 @@ class CallState implements HelperCall {
   }
 }
 
-const toHalves = (r: Uint32Array, d: number, v: bigint | number): void => {
-  setBig(r, d, BigInt.asUintN(64, BigInt(v)));
-};
+/** Register argument: a non-negative safe integer needs no BigInt; anything else is taken modulo 2^64. */
+function setArg(r: Uint32Array, d: number, v: bigint | number): void {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+    r[d] = v % 0x1_0000_0000;
+    r[d + 1] = Math.floor(v / 0x1_0000_0000);
+  } else {
+    setBig(r, d, BigInt.asUintN(64, BigInt(v)));
+  }
+}
 
 export class Interpreter {
   private readonly prepared = new WeakMap<ExecProgram, PreparedProgram>();
@@ -73,6 +94,12 @@ export class Interpreter {
   private dv!: DataView;
   private i32!: Int32Array;
   private i64!: BigInt64Array;
+  // Per-run state, reused across runs (run() is not re-entered by helpers; callbacks nest on deeper frames).
+  private readonly regs = new Uint32Array(REG_HALVES);
+  private readonly call = new CallState(this.regs, this);
+  private readonly frameRet = new Int32Array(STACK_FRAMES);
+  private readonly frameSaved = new Uint32Array(STACK_FRAMES * 10);
+  private readonly frameProg: PreparedProgram[] = [];
 
   constructor(
     private readonly mem: InterpreterMemory,
@@ -83,7 +110,11 @@ export class Interpreter {
     this.refreshViews();
   }
 
-  /** Views are rebuilt when the arena has grown (a grown shared memory hands out a new, longer buffer). */
+  /**
+   * Rebuild the views when the arena has grown (a grown shared memory hands out a new, longer buffer).
+   * Reading `mem.buffer` is costly, so this runs at construction and on the cold path of an access that
+   * falls outside the current views, never per run.
+   */
   private refreshViews(): void {
     const buf = this.mem.buffer;
     if (this.u8 !== undefined && this.u8.byteLength === buf.byteLength) return;
@@ -104,12 +135,13 @@ export class Interpreter {
 
   /** Run `prog` from slot 0; returns r0 as an unsigned 64-bit value. Throws RuntimeFault. */
   run(prog: ExecProgram, args: RunArgs): bigint {
-    this.refreshViews();
-    const regs = new Uint32Array(REG_HALVES);
-    toHalves(regs, R1, args.r1);
-    if (args.r2 !== undefined) toHalves(regs, R1 + 2, args.r2);
+    const regs = this.regs;
+    regs.fill(0);
+    setArg(regs, R1, args.r1);
+    if (args.r2 !== undefined) setArg(regs, R1 + 2, args.r2);
     regs[R10] = args.stackTop;
-    const call = new CallState(regs, args.cpu, args.ctx, this);
+    const call = this.call;
+    call.reset(args.cpu, args.ctx);
     this.exec(call, this.prepare(prog), 0, 0);
     return toBig(regs[R0]!, regs[R0 + 1]!);
   }
@@ -119,12 +151,12 @@ export class Interpreter {
     const r = call.regs;
     const depth = call.depth + 1;
     const prog = call.prog;
-    if (depth >= STACK_FRAMES) throw new RuntimeFault('call stack too deep (callback)', call.insn, prog.prog.name);
+    const insn = call.insn;
+    if (depth >= STACK_FRAMES) throw new RuntimeFault('call stack too deep (callback)', insn, prog.prog.name);
     const saved = r.slice();
-    for (let k = 0; k < 5; k++) toHalves(r, R1 + 2 * k, args[k] ?? 0n);
+    for (let k = 0; k < 5; k++) setArg(r, R1 + 2 * k, args[k] ?? 0n);
     r[R10] = saved[R10]! - STACK_FRAME_SIZE;
     r[R10 + 1] = 0;
-    const insn = call.insn;
     this.exec(call, prog, funcInsn, depth);
     const result = toBig(r[R0]!, r[R0 + 1]!);
     r.set(saved);
@@ -138,9 +170,16 @@ export class Interpreter {
     throw new RuntimeFault(message, pc, p.prog.name);
   }
 
-  private badAddress(p: PreparedProgram, pc: number, base: bigint, off: number, size: number): never {
-    const a = BigInt.asUintN(64, base + BigInt(off));
-    this.fault(p, pc, `${size}-byte access at 0x${a.toString(16)} is outside the arena (${this.u8.byteLength} bytes)`);
+  /**
+   * Cold path of an access outside the current views: the arena may have grown since they were made, so
+   * refresh them and accept the address if it is inside now; otherwise the access is a RuntimeFault.
+   */
+  private grownAddress(r: Uint32Array, p: PreparedProgram, pc: number, s: number, off: number, size: number): number {
+    this.refreshViews();
+    const a = effectiveAddress(r, s, off, size, this.u8.byteLength);
+    if (a >= 0) return a;
+    const at = BigInt.asUintN(64, toBig(r[s]!, r[s + 1]!) + BigInt(off));
+    this.fault(p, pc, `${size}-byte access at 0x${at.toString(16)} is outside the arena (${this.u8.byteLength} bytes)`);
   }
 
   /**
@@ -150,23 +189,14 @@ export class Interpreter {
   private exec(call: CallState, start: PreparedProgram, startPc: number, baseDepth: number): void {
     const r = call.regs;
     const checker = this.checker;
-    const dv = this.dv;
-    const u8len = this.u8.byteLength;
-    const frameRet = new Int32Array(STACK_FRAMES);
-    const frameSaved = new Uint32Array(STACK_FRAMES * 10);
-    const frameProg: PreparedProgram[] = [];
+    const { frameRet, frameSaved, frameProg } = this;
+    let dv = this.dv;
+    let limit = this.u8.byteLength;
     let depth = baseDepth;
     let p = start;
-    let { op, dst2, src2, off, immLo, immHi } = p;
+    let { op, aux, dst2, src2, off, immLo, immHi } = p;
     let pc = startPc;
-
-    // Effective address of [reg + off]: faults unless the whole access is inside the arena.
-    const ea = (s: number, o: number, size: number, write: boolean, i: number): number => {
-      const a = r[s]! + o;
-      if (r[s + 1] !== 0 || a < 0 || a + size > u8len) this.badAddress(p, i, toBig(r[s]!, r[s + 1]!), o, size);
-      if (checker !== undefined) checker.check(a, size, write, i);
-      return a;
-    };
+    let a = 0;
 
     for (;;) {
       const i = pc++;
@@ -182,8 +212,8 @@ export class Interpreter {
         case 0x2c: r[d] = Math.imul(r[d]!, r[s]!); r[d + 1] = 0; break;
         case 0x34: { const b = immLo[i]!; r[d] = b === 0 ? 0 : Math.floor(r[d]! / b); r[d + 1] = 0; break; }
         case 0x3c: { const b = r[s]!; r[d] = b === 0 ? 0 : Math.floor(r[d]! / b); r[d + 1] = 0; break; }
-        case 0x134: { const b = immLo[i]! | 0; r[d] = b === 0 ? 0 : Math.trunc((r[d]! | 0) / b); r[d + 1] = 0; break; }
-        case 0x13c: { const b = r[s]! | 0; r[d] = b === 0 ? 0 : Math.trunc((r[d]! | 0) / b); r[d + 1] = 0; break; }
+        case 0x02: { const b = immLo[i]! | 0; r[d] = b === 0 ? 0 : Math.trunc((r[d]! | 0) / b); r[d + 1] = 0; break; }
+        case 0x0a: { const b = r[s]! | 0; r[d] = b === 0 ? 0 : Math.trunc((r[d]! | 0) / b); r[d + 1] = 0; break; }
         case 0x44: r[d] = r[d]! | immLo[i]!; r[d + 1] = 0; break;
         case 0x4c: r[d] = r[d]! | r[s]!; r[d + 1] = 0; break;
         case 0x54: r[d] = r[d]! & immLo[i]!; r[d + 1] = 0; break;
@@ -196,35 +226,36 @@ export class Interpreter {
         // Modulo by zero leaves the dividend, truncated to 32 bits for the 32-bit forms.
         case 0x94: { const b = immLo[i]!; if (b !== 0) r[d] = r[d]! % b; r[d + 1] = 0; break; }
         case 0x9c: { const b = r[s]!; if (b !== 0) r[d] = r[d]! % b; r[d + 1] = 0; break; }
-        case 0x194: { const b = immLo[i]! | 0; if (b !== 0) r[d] = (r[d]! | 0) % b; r[d + 1] = 0; break; }
-        case 0x19c: { const b = r[s]! | 0; if (b !== 0) r[d] = (r[d]! | 0) % b; r[d + 1] = 0; break; }
+        case 0x22: { const b = immLo[i]! | 0; if (b !== 0) r[d] = (r[d]! | 0) % b; r[d + 1] = 0; break; }
+        case 0x2a: { const b = r[s]! | 0; if (b !== 0) r[d] = (r[d]! | 0) % b; r[d + 1] = 0; break; }
         case 0xa4: r[d] = r[d]! ^ immLo[i]!; r[d + 1] = 0; break;
         case 0xac: r[d] = r[d]! ^ r[s]!; r[d + 1] = 0; break;
         case 0xb4: r[d] = immLo[i]!; r[d + 1] = 0; break;
         case 0xbc: r[d] = r[s]!; r[d + 1] = 0; break;
-        case 0x1bc: r[d] = (r[s]! << 24) >> 24; r[d + 1] = 0; break;
-        case 0x2bc: r[d] = (r[s]! << 16) >> 16; r[d + 1] = 0; break;
+        case 0x42: r[d] = (r[s]! << 24) >> 24; r[d + 1] = 0; break;
+        case 0x4a: r[d] = (r[s]! << 16) >> 16; r[d + 1] = 0; break;
         case 0xc4: r[d] = (r[d]! | 0) >> (immLo[i]! & 31); r[d + 1] = 0; break;
         case 0xcc: r[d] = (r[d]! | 0) >> (r[s]! & 31); r[d + 1] = 0; break;
         // END: le on a little-endian machine only truncates; be swaps (RFC 9669 §4.2).
-        case 0x1d4: r[d] = r[d]! & 0xffff; r[d + 1] = 0; break;
-        case 0x2d4: r[d + 1] = 0; break;
-        case 0x3d4: break;
-        case 0x1dc: case 0x1d7: r[d] = bswap16(r[d]!); r[d + 1] = 0; break;
-        case 0x2dc: case 0x2d7: r[d] = bswap32(r[d]!); r[d + 1] = 0; break;
-        case 0x3dc: case 0x3d7: { const lo = r[d]!; r[d] = bswap32(r[d + 1]!); r[d + 1] = bswap32(lo); break; }
+        case 0x8a: r[d] = r[d]! & 0xffff; r[d + 1] = 0; break;
+        case 0x92: r[d + 1] = 0; break;
+        case 0x9a: break;
+        case 0xa2: r[d] = bswap16(r[d]!); r[d + 1] = 0; break;
+        case 0xaa: r[d] = bswap32(r[d]!); r[d + 1] = 0; break;
+        case 0xb2: { const lo = r[d]!; r[d] = bswap32(r[d + 1]!); r[d + 1] = bswap32(lo); break; }
 
         // ---- ALU64 ----
-        case 0x07: add64(r, d, immLo[i]!, immHi[i]!); break;
-        case 0x0f: add64(r, d, r[s]!, r[s + 1]!); break;
-        case 0x17: sub64(r, d, immLo[i]!, immHi[i]!); break;
-        case 0x1f: sub64(r, d, r[s]!, r[s + 1]!); break;
+        // add/sub and the 64-bit comparisons are written out inline: the switch is too large for TurboFan to inline calls.
+        case 0x07: { const lo = r[d]! + immLo[i]!; r[d] = lo; r[d + 1] = r[d + 1]! + immHi[i]! + (lo > 0xffffffff ? 1 : 0); break; }
+        case 0x0f: { const lo = r[d]! + r[s]!; r[d] = lo; r[d + 1] = r[d + 1]! + r[s + 1]! + (lo > 0xffffffff ? 1 : 0); break; }
+        case 0x17: { const lo = r[d]! - immLo[i]!; r[d] = lo; r[d + 1] = r[d + 1]! - immHi[i]! - (lo < 0 ? 1 : 0); break; }
+        case 0x1f: { const lo = r[d]! - r[s]!; r[d] = lo; r[d + 1] = r[d + 1]! - r[s + 1]! - (lo < 0 ? 1 : 0); break; }
         case 0x27: mul64(r, d, immLo[i]!, immHi[i]!); break;
         case 0x2f: mul64(r, d, r[s]!, r[s + 1]!); break;
         case 0x37: div64(r, d, immLo[i]!, immHi[i]!); break;
         case 0x3f: div64(r, d, r[s]!, r[s + 1]!); break;
-        case 0x137: sdiv64(r, d, immLo[i]!, immHi[i]!); break;
-        case 0x13f: sdiv64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x12: sdiv64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x1a: sdiv64(r, d, r[s]!, r[s + 1]!); break;
         case 0x47: r[d] = r[d]! | immLo[i]!; r[d + 1] = r[d + 1]! | immHi[i]!; break;
         case 0x4f: r[d] = r[d]! | r[s]!; r[d + 1] = r[d + 1]! | r[s + 1]!; break;
         case 0x57: r[d] = r[d]! & immLo[i]!; r[d + 1] = r[d + 1]! & immHi[i]!; break;
@@ -236,54 +267,128 @@ export class Interpreter {
         case 0x87: neg64(r, d); break;
         case 0x97: mod64(r, d, immLo[i]!, immHi[i]!); break;
         case 0x9f: mod64(r, d, r[s]!, r[s + 1]!); break;
-        case 0x197: smod64(r, d, immLo[i]!, immHi[i]!); break;
-        case 0x19f: smod64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x32: smod64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x3a: smod64(r, d, r[s]!, r[s + 1]!); break;
         case 0xa7: r[d] = r[d]! ^ immLo[i]!; r[d + 1] = r[d + 1]! ^ immHi[i]!; break;
         case 0xaf: r[d] = r[d]! ^ r[s]!; r[d + 1] = r[d + 1]! ^ r[s + 1]!; break;
         case 0xb7: r[d] = immLo[i]!; r[d + 1] = immHi[i]!; break;
         case 0xbf: r[d] = r[s]!; r[d + 1] = r[s + 1]!; break;
-        case 0x1bf: { const v = (r[s]! << 24) >> 24; r[d] = v; r[d + 1] = v >> 31; break; }
-        case 0x2bf: { const v = (r[s]! << 16) >> 16; r[d] = v; r[d + 1] = v >> 31; break; }
-        case 0x3bf: { const v = r[s]! | 0; r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0x52: { const v = (r[s]! << 24) >> 24; r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0x5a: { const v = (r[s]! << 16) >> 16; r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0x82: { const v = r[s]! | 0; r[d] = v; r[d + 1] = v >> 31; break; }
         case 0xc7: arsh64(r, d, immLo[i]!); break;
         case 0xcf: arsh64(r, d, r[s]!); break;
 
         // ---- LD_IMM64 (constant pre-resolved) ----
         case 0x18: r[d] = immLo[i]!; r[d + 1] = immHi[i]!; pc++; break;
 
-        // ---- LDX / LDX MEMSX ----
-        case 0x71: r[d] = dv.getUint8(ea(s, off[i]!, 1, false, i)); r[d + 1] = 0; break;
-        case 0x69: r[d] = dv.getUint16(ea(s, off[i]!, 2, false, i), true); r[d + 1] = 0; break;
-        case 0x61: r[d] = dv.getUint32(ea(s, off[i]!, 4, false, i), true); r[d + 1] = 0; break;
-        case 0x79: {
-          const a = ea(s, off[i]!, 8, false, i);
-          r[d] = dv.getUint32(a, true);
-          r[d + 1] = dv.getUint32(a + 4, true);
+        // ---- LDX / LDX MEMSX (RFC 9669 §5.2: zero- or sign-extended to 64 bits) ----
+        case 0x71:
+          a = effectiveAddress(r, s, off[i]!, 1, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 1, false, i);
+          r[d] = dv.getUint8(a); r[d + 1] = 0;
           break;
-        }
-        case 0x91: { const v = dv.getInt8(ea(s, off[i]!, 1, false, i)); r[d] = v; r[d + 1] = v >> 31; break; }
-        case 0x89: { const v = dv.getInt16(ea(s, off[i]!, 2, false, i), true); r[d] = v; r[d + 1] = v >> 31; break; }
-        case 0x81: { const v = dv.getInt32(ea(s, off[i]!, 4, false, i), true); r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0x69:
+          a = effectiveAddress(r, s, off[i]!, 2, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 2, false, i);
+          r[d] = dv.getUint16(a, true); r[d + 1] = 0;
+          break;
+        case 0x61:
+          a = effectiveAddress(r, s, off[i]!, 4, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 4, false, i);
+          r[d] = dv.getUint32(a, true); r[d + 1] = 0;
+          break;
+        case 0x79:
+          a = effectiveAddress(r, s, off[i]!, 8, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 8, false, i);
+          r[d] = dv.getUint32(a, true); r[d + 1] = dv.getUint32(a + 4, true);
+          break;
+        case 0x91:
+          a = effectiveAddress(r, s, off[i]!, 1, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 1, false, i);
+          { const v = dv.getInt8(a); r[d] = v; r[d + 1] = v >> 31; }
+          break;
+        case 0x89:
+          a = effectiveAddress(r, s, off[i]!, 2, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 2, false, i);
+          { const v = dv.getInt16(a, true); r[d] = v; r[d + 1] = v >> 31; }
+          break;
+        case 0x81:
+          a = effectiveAddress(r, s, off[i]!, 4, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 4, false, i);
+          { const v = dv.getInt32(a, true); r[d] = v; r[d + 1] = v >> 31; }
+          break;
 
         // ---- ST / STX ----
-        case 0x72: dv.setUint8(ea(d, off[i]!, 1, true, i), immLo[i]!); break;
-        case 0x6a: dv.setUint16(ea(d, off[i]!, 2, true, i), immLo[i]!, true); break;
-        case 0x62: dv.setUint32(ea(d, off[i]!, 4, true, i), immLo[i]!, true); break;
-        case 0x7a: {
-          const a = ea(d, off[i]!, 8, true, i);
+        case 0x72:
+          a = effectiveAddress(r, d, off[i]!, 1, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 1, true, i);
+          dv.setUint8(a, immLo[i]!);
+          break;
+        case 0x6a:
+          a = effectiveAddress(r, d, off[i]!, 2, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 2, true, i);
+          dv.setUint16(a, immLo[i]!, true);
+          break;
+        case 0x62:
+          a = effectiveAddress(r, d, off[i]!, 4, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 4, true, i);
           dv.setUint32(a, immLo[i]!, true);
-          dv.setUint32(a + 4, immHi[i]!, true);
           break;
-        }
-        case 0x73: dv.setUint8(ea(d, off[i]!, 1, true, i), r[s]!); break;
-        case 0x6b: dv.setUint16(ea(d, off[i]!, 2, true, i), r[s]!, true); break;
-        case 0x63: dv.setUint32(ea(d, off[i]!, 4, true, i), r[s]!, true); break;
-        case 0x7b: {
-          const a = ea(d, off[i]!, 8, true, i);
+        case 0x7a:
+          a = effectiveAddress(r, d, off[i]!, 8, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 8, true, i);
+          dv.setUint32(a, immLo[i]!, true); dv.setUint32(a + 4, immHi[i]!, true);
+          break;
+        case 0x73:
+          a = effectiveAddress(r, d, off[i]!, 1, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 1, true, i);
+          dv.setUint8(a, r[s]!);
+          break;
+        case 0x6b:
+          a = effectiveAddress(r, d, off[i]!, 2, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 2, true, i);
+          dv.setUint16(a, r[s]!, true);
+          break;
+        case 0x63:
+          a = effectiveAddress(r, d, off[i]!, 4, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 4, true, i);
           dv.setUint32(a, r[s]!, true);
-          dv.setUint32(a + 4, r[s + 1]!, true);
           break;
-        }
+        case 0x7b:
+          a = effectiveAddress(r, d, off[i]!, 8, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 8, true, i);
+          dv.setUint32(a, r[s]!, true); dv.setUint32(a + 4, r[s + 1]!, true);
+          break;
+
+        // ---- BPF_ATOMIC (RFC 9669 §5.3) ----
+        case 0xc3:
+          a = effectiveAddress(r, d, off[i]!, 4, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 4, true, i);
+          this.atomic32(r, aux[i]!, a, s);
+          break;
+        case 0xdb:
+          a = effectiveAddress(r, d, off[i]!, 8, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          if (checker !== undefined) checker.check(a, 8, true, i);
+          this.atomic64(r, aux[i]!, a, s);
+          break;
 
         // ---- JMP / JMP32 ----
         case 0x05: pc += off[i]!; break;
@@ -294,22 +399,22 @@ export class Interpreter {
         case 0x5d: if (r[d] !== r[s] || r[d + 1] !== r[s + 1]) pc += off[i]!; break;
         case 0x45: if ((r[d]! & immLo[i]!) !== 0 || (r[d + 1]! & immHi[i]!) !== 0) pc += off[i]!; break;
         case 0x4d: if ((r[d]! & r[s]!) !== 0 || (r[d + 1]! & r[s + 1]!) !== 0) pc += off[i]!; break;
-        case 0x25: if (gtU(r[d]!, r[d + 1]!, immLo[i]!, immHi[i]!)) pc += off[i]!; break;
-        case 0x2d: if (gtU(r[d]!, r[d + 1]!, r[s]!, r[s + 1]!)) pc += off[i]!; break;
-        case 0x35: if (!gtU(immLo[i]!, immHi[i]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
-        case 0x3d: if (!gtU(r[s]!, r[s + 1]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
-        case 0xa5: if (gtU(immLo[i]!, immHi[i]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
-        case 0xad: if (gtU(r[s]!, r[s + 1]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
-        case 0xb5: if (!gtU(r[d]!, r[d + 1]!, immLo[i]!, immHi[i]!)) pc += off[i]!; break;
-        case 0xbd: if (!gtU(r[d]!, r[d + 1]!, r[s]!, r[s + 1]!)) pc += off[i]!; break;
-        case 0x65: if (gtS(r[d]!, r[d + 1]!, immLo[i]!, immHi[i]!)) pc += off[i]!; break;
-        case 0x6d: if (gtS(r[d]!, r[d + 1]!, r[s]!, r[s + 1]!)) pc += off[i]!; break;
-        case 0x75: if (!gtS(immLo[i]!, immHi[i]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
-        case 0x7d: if (!gtS(r[s]!, r[s + 1]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
-        case 0xc5: if (gtS(immLo[i]!, immHi[i]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
-        case 0xcd: if (gtS(r[s]!, r[s + 1]!, r[d]!, r[d + 1]!)) pc += off[i]!; break;
-        case 0xd5: if (!gtS(r[d]!, r[d + 1]!, immLo[i]!, immHi[i]!)) pc += off[i]!; break;
-        case 0xdd: if (!gtS(r[d]!, r[d + 1]!, r[s]!, r[s + 1]!)) pc += off[i]!; break;
+        case 0x25: if ((r[d + 1]! > immHi[i]! || (r[d + 1]! === immHi[i]! && r[d]! > immLo[i]!))) pc += off[i]!; break;
+        case 0x2d: if ((r[d + 1]! > r[s + 1]! || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += off[i]!; break;
+        case 0x35: if (!(immHi[i]! > r[d + 1]! || (immHi[i]! === r[d + 1]! && immLo[i]! > r[d]!))) pc += off[i]!; break;
+        case 0x3d: if (!(r[s + 1]! > r[d + 1]! || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += off[i]!; break;
+        case 0xa5: if ((immHi[i]! > r[d + 1]! || (immHi[i]! === r[d + 1]! && immLo[i]! > r[d]!))) pc += off[i]!; break;
+        case 0xad: if ((r[s + 1]! > r[d + 1]! || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += off[i]!; break;
+        case 0xb5: if (!(r[d + 1]! > immHi[i]! || (r[d + 1]! === immHi[i]! && r[d]! > immLo[i]!))) pc += off[i]!; break;
+        case 0xbd: if (!(r[d + 1]! > r[s + 1]! || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += off[i]!; break;
+        case 0x65: if (((r[d + 1]! | 0) > (immHi[i]! | 0) || (r[d + 1]! === immHi[i]! && r[d]! > immLo[i]!))) pc += off[i]!; break;
+        case 0x6d: if (((r[d + 1]! | 0) > (r[s + 1]! | 0) || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += off[i]!; break;
+        case 0x75: if (!((immHi[i]! | 0) > (r[d + 1]! | 0) || (immHi[i]! === r[d + 1]! && immLo[i]! > r[d]!))) pc += off[i]!; break;
+        case 0x7d: if (!((r[s + 1]! | 0) > (r[d + 1]! | 0) || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += off[i]!; break;
+        case 0xc5: if (((immHi[i]! | 0) > (r[d + 1]! | 0) || (immHi[i]! === r[d + 1]! && immLo[i]! > r[d]!))) pc += off[i]!; break;
+        case 0xcd: if (((r[s + 1]! | 0) > (r[d + 1]! | 0) || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += off[i]!; break;
+        case 0xd5: if (!((r[d + 1]! | 0) > (immHi[i]! | 0) || (r[d + 1]! === immHi[i]! && r[d]! > immLo[i]!))) pc += off[i]!; break;
+        case 0xdd: if (!((r[d + 1]! | 0) > (r[s + 1]! | 0) || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += off[i]!; break;
         case 0x16: if (r[d] === immLo[i]) pc += off[i]!; break;
         case 0x1e: if (r[d] === r[s]) pc += off[i]!; break;
         case 0x56: if (r[d] !== immLo[i]) pc += off[i]!; break;
@@ -349,17 +454,16 @@ export class Interpreter {
             call.pendingTail = undefined;
             call.tailCallCount++;
             p = this.prepare(target);
-            ({ op, dst2, src2, off, immLo, immHi } = p);
+            ({ op, aux, dst2, src2, off, immLo, immHi } = p);
             pc = 0;
           }
           break;
         }
-        case 0x185: {
+        case 0xba: {
           if (depth + 1 >= STACK_FRAMES) this.fault(p, i, `call stack too deep: more than ${STACK_FRAMES} frames`);
-          const k = depth - baseDepth;
-          frameRet[k] = pc;
-          frameProg[k] = p;
-          frameSaved.set(r.subarray(R6, R10 + 2), k * 10);
+          frameRet[depth] = pc;
+          frameProg[depth] = p;
+          frameSaved.set(r.subarray(R6, R10 + 2), depth * 10);
           r[R10] = r[R10]! - STACK_FRAME_SIZE;
           depth++;
           pc += immLo[i]! | 0;
@@ -373,21 +477,17 @@ export class Interpreter {
           pc = frameRet[k]!;
           if (frameProg[k] !== p) {
             p = frameProg[k]!;
-            ({ op, dst2, src2, off, immLo, immHi } = p);
+            ({ op, aux, dst2, src2, off, immLo, immHi } = p);
           }
           break;
         }
 
-        // ---- atomics (STX | ATOMIC, RFC 9669 §5.3) ----
+        case 0xc2: this.fault(p, i, 'kfunc calls are not supported');
         default: {
           const code = op[i];
-          if (code !== undefined && (code & 0xff) === (Class.STX | Mode.ATOMIC | Size.W)) this.atomic32(r, code >> 8, ea(d, off[i]!, 4, true, i), s);
-          else if (code !== undefined && (code & 0xff) === (Class.STX | Mode.ATOMIC | Size.DW)) this.atomic64(r, code >> 8, ea(d, off[i]!, 8, true, i), s);
-          else if (code === 0x285) this.fault(p, i, 'kfunc calls are not supported');
-          else if (code === undefined) this.fault(p, i, 'execution ran past the last instruction');
-          else if ((code & 0xff) === (Class.JMP | JmpOp.CALL)) this.fault(p, i, 'invalid call');
-          else if ((code & 0x07) === Class.LD && code !== 0) this.fault(p, i, 'legacy packet loads (LD_ABS/LD_IND) need an skb and are not supported');
-          else this.fault(p, i, `invalid instruction: ${p.invalid.get(i) ?? `opcode 0x${code.toString(16)}`}`);
+          if (code === undefined) this.fault(p, i, 'execution ran past the last instruction');
+          if (code !== 0) this.fault(p, i, 'legacy packet loads (LD_ABS/LD_IND) need an skb and are not supported');
+          this.fault(p, i, `invalid instruction: ${p.invalid.get(i) ?? 'unknown'}`);
         }
       }
     }

@@ -1,16 +1,19 @@
 /**
  * The interpreter's pre-decoded program: one entry per slot in parallel typed arrays, built once per
- * ExecProgram. The dispatch key `op` is the opcode byte with the variant that other fields select folded
- * into bits 8..11, so the hot loop is one dense switch and never re-inspects `off`/`imm` to pick semantics:
+ * ExecProgram. The dispatch key `op` is one byte: the opcode itself when the opcode alone fixes the
+ * semantics, else a synthetic code taken from the ST-class bytes RFC 9669 leaves unused (ST only has
+ * MEM mode), so the hot loop is one dense 256-way switch that V8 compiles to a jump table and never
+ * re-inspects `off`/`imm` to pick semantics:
  *
  * ```
- *   op = code | variant << 8
- *   DIV/MOD       variant 1 = signed (off 1, RFC 9669 §4.1)
- *   MOV|X         variant 1/2/3 = movsx from 8/16/32 bits (off)
- *   END           variant 1/2/3 = 16/32/64-bit swap (imm)
- *   STX|ATOMIC    variant = AtomicVariant (imm)
- *   CALL          variant 0 helper, 1 bpf-to-bpf, 2 kfunc; CALL|X (0x8d) callx
- *   0             not executable (invalid, or the second slot of an LD_IMM64): faults with `invalid[i]`
+ *   0x02 sdiv32 K   0x0a sdiv32 X   0x12 sdiv64 K   0x1a sdiv64 X      (DIV, off 1)
+ *   0x22 smod32 K   0x2a smod32 X   0x32 smod64 K   0x3a smod64 X      (MOD, off 1)
+ *   0x42 w = (s8)w  0x4a w = (s16)w 0x52 r = (s8)r  0x5a r = (s16)r  0x82 r = (s32)r   (MOV|X, off 8/16/32)
+ *   0x8a le16       0x92 le32       0x9a le64 (no-op on a little-endian machine)
+ *   0xa2 be16/bswap16  0xaa be32/bswap32  0xb2 be64/bswap64
+ *   0xba bpf-to-bpf call (CALL src 1)   0xc2 kfunc call (CALL src 2)
+ *   0xc3 / 0xdb     32/64-bit atomics; the operation is in `aux` (AtomicVariant)
+ *   0x00            not executable (invalid, or the second slot of an LD_IMM64): faults with `invalid[i]`
  * ```
  * Registers are pre-multiplied by 2 (index of the low half in RegHalves). Immediates are kept as the low
  * and high 32-bit words of the 64-bit operand value: sign-extended imm for ALU64/JMP/ST DW (RFC 9669 §4),
@@ -18,7 +21,7 @@
  */
 import type { Insn } from '../../ebpf/insn.js';
 import { describeInsn } from '../../ebpf/insn-validity.js';
-import { AluOp, AtomicOp, CallSrc, Class, JmpOp, Mode, PseudoSrc, Source, classOf, modeOf, opOf, sourceOf } from '../../ebpf/opcodes.js';
+import { AluOp, AtomicOp, CallSrc, Class, JmpOp, PseudoSrc, Source, classOf, opOf, sourceOf } from '../../ebpf/opcodes.js';
 import type { ExecProgram } from '../exec-types.js';
 
 export const AtomicVariant = {
@@ -36,7 +39,9 @@ const ATOMIC_VARIANT: Readonly<Record<number, number>> = {
 export interface PreparedProgram {
   readonly prog: ExecProgram;
   readonly length: number;
-  readonly op: Uint16Array;
+  readonly op: Uint8Array;
+  /** AtomicVariant of an atomic instruction, 0 otherwise. */
+  readonly aux: Uint8Array;
   readonly dst2: Uint8Array;
   readonly src2: Uint8Array;
   readonly off: Int32Array;
@@ -49,7 +54,8 @@ export interface PreparedProgram {
 export function prepareProgram(prog: ExecProgram): PreparedProgram {
   const insns: readonly Insn[] = prog.insns;
   const n = insns.length;
-  const op = new Uint16Array(n);
+  const op = new Uint8Array(n);
+  const aux = new Uint8Array(n);
   const dst2 = new Uint8Array(n);
   const src2 = new Uint8Array(n);
   const off = new Int32Array(n);
@@ -63,13 +69,14 @@ export function prepareProgram(prog: ExecProgram): PreparedProgram {
       invalid.set(i, d.valid ? 'jump into the middle of an lddw' : d.reason);
       continue;
     }
-    const { code, imm } = insn;
+    const { imm } = insn;
     dst2[i] = insn.dst * 2;
     src2[i] = insn.src * 2;
     off[i] = insn.off;
     immLo[i] = imm >>> 0;
     immHi[i] = imm < 0 ? 0xffffffff : 0;
-    op[i] = code | (variantOf(insn) << 8);
+    op[i] = dispatchCode(insn);
+    if (d.kind === 'atomic') aux[i] = ATOMIC_VARIANT[imm]!;
     if (d.kind === 'ld_imm64') {
       const hi = insns[i + 1]!.imm;
       switch (insn.src) {
@@ -89,22 +96,41 @@ export function prepareProgram(prog: ExecProgram): PreparedProgram {
       i++;
     }
   }
-  return { prog, length: n, op, dst2, src2, off, immLo, immHi, invalid };
+  return { prog, length: n, op, aux, dst2, src2, off, immLo, immHi, invalid };
 }
 
-function variantOf(insn: Insn): number {
+/** Synthetic dispatch codes (see the table above). */
+export const Dispatch = {
+  SDIV32_K: 0x02, SDIV32_X: 0x0a, SDIV64_K: 0x12, SDIV64_X: 0x1a,
+  SMOD32_K: 0x22, SMOD32_X: 0x2a, SMOD64_K: 0x32, SMOD64_X: 0x3a,
+  MOVSX8_32: 0x42, MOVSX16_32: 0x4a, MOVSX8_64: 0x52, MOVSX16_64: 0x5a, MOVSX32_64: 0x82,
+  LE16: 0x8a, LE32: 0x92, LE64: 0x9a, SWAP16: 0xa2, SWAP32: 0xaa, SWAP64: 0xb2,
+  CALL_LOCAL: 0xba, CALL_KFUNC: 0xc2,
+} as const;
+
+function dispatchCode(insn: Insn): number {
   const { code, src, off, imm } = insn;
   const cls = classOf(code);
   if (cls === Class.ALU || cls === Class.ALU64) {
     const o = opOf(code);
-    if ((o === AluOp.DIV || o === AluOp.MOD) && off === 1) return 1;
-    if (o === AluOp.MOV && sourceOf(code) === Source.X && off !== 0) return off === 8 ? 1 : off === 16 ? 2 : 3;
-    if (o === AluOp.END) return imm === 16 ? 1 : imm === 32 ? 2 : 3;
-    return 0;
+    const is64 = cls === Class.ALU64;
+    const isX = sourceOf(code) === Source.X;
+    if (o === AluOp.DIV && off === 1) return is64 ? (isX ? Dispatch.SDIV64_X : Dispatch.SDIV64_K) : (isX ? Dispatch.SDIV32_X : Dispatch.SDIV32_K);
+    if (o === AluOp.MOD && off === 1) return is64 ? (isX ? Dispatch.SMOD64_X : Dispatch.SMOD64_K) : (isX ? Dispatch.SMOD32_X : Dispatch.SMOD32_K);
+    if (o === AluOp.MOV && isX && off !== 0) {
+      if (off === 32) return Dispatch.MOVSX32_64;
+      if (off === 8) return is64 ? Dispatch.MOVSX8_64 : Dispatch.MOVSX8_32;
+      return is64 ? Dispatch.MOVSX16_64 : Dispatch.MOVSX16_32;
+    }
+    if (o === AluOp.END) {
+      // ALU|END|K is "to little-endian"; ALU|END|X ("to big-endian") and ALU64|END (bswap) always swap.
+      if (!is64 && !isX) return imm === 16 ? Dispatch.LE16 : imm === 32 ? Dispatch.LE32 : Dispatch.LE64;
+      return imm === 16 ? Dispatch.SWAP16 : imm === 32 ? Dispatch.SWAP32 : Dispatch.SWAP64;
+    }
+    return code;
   }
-  if (cls === Class.STX && modeOf(code) === Mode.ATOMIC) return ATOMIC_VARIANT[imm]!;
   if (cls === Class.JMP && opOf(code) === JmpOp.CALL && sourceOf(code) === Source.K) {
-    return src === CallSrc.PSEUDO_CALL ? 1 : src === CallSrc.KFUNC ? 2 : 0;
+    return src === CallSrc.PSEUDO_CALL ? Dispatch.CALL_LOCAL : src === CallSrc.KFUNC ? Dispatch.CALL_KFUNC : code;
   }
-  return 0;
+  return code;
 }
