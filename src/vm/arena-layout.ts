@@ -78,3 +78,13 @@ export const XDP_MD_SIZE = 24;
 
 /** Redirect kinds written by bpf_redirect / bpf_redirect_map into the descriptor. */
 export const RedirectKind = { NONE: 0, IFINDEX: 1, CPU: 2, XSK: 3, BROADCAST: 4 } as const;
+
+/**
+ * Per-CPU redirect state at cpuRegion(cpu) + REDIRECT_STATE (the kernel's bpf_redirect_info): written by
+ * bpf_redirect / bpf_redirect_map, cleared by the runner before each frame, read when the program returns
+ * XDP_REDIRECT.
+ * ```
+ *  +0 u32 kind (RedirectKind)   +4 u32 target (ifindex, cpu or xsk queue)   +8 u32 map address (0: none)
+ * ```
+ */
+export const RedirectState = { KIND: 0, TARGET: 4, MAP: 8 } as const;

@@ -7,6 +7,7 @@
  * one more row each; until then an object using one fails to load with UnsupportedMapTypeError naming it.
  */
 import type { Arena } from '../arena.js';
+import { UnsupportedFeatureError } from '../../ebpf/loader-errors.js';
 import { MapType, mapTypeName } from '../../ebpf/object-spec.js';
 import { ArrayMap } from './array.js';
 import type { BpfMap } from './bpf-map.js';
@@ -42,9 +43,9 @@ const KINDS: ReadonlyMap<number, MapKind> = new Map([
 /** Array-like maps: every index always exists, so a dump lists every index. */
 export const ARRAY_LIKE_MAP_TYPES: ReadonlySet<number> = new Set([MapType.ARRAY, MapType.PERCPU_ARRAY]);
 
-export class UnsupportedMapTypeError extends Error {
+export class UnsupportedMapTypeError extends UnsupportedFeatureError {
   constructor(readonly mapName: string, readonly mapType: number) {
-    super(`map '${mapName}': ${mapTypeName(mapType)} is not supported`);
+    super(mapTypeName(mapType), `map '${mapName}': ${mapTypeName(mapType)} is not supported`);
     this.name = 'UnsupportedMapTypeError';
   }
 }

@@ -1,0 +1,50 @@
+/**
+ * bpf_map_lookup_elem (1), bpf_map_update_elem (2), bpf_map_delete_elem (3), bpf_map_lookup_percpu_elem (195)
+ * (kernel/bpf/helpers.c): a map pointer, a key pointer (key_size bytes), a value pointer (value_size bytes),
+ * flags; results are a value address or NULL, or 0 / -errno.
+ */
+import type { HelperCall, HelperImpl } from '../exec-types.js';
+import type { BpfMap } from '../maps/bpf-map.js';
+import { type HelperEnv, argHighSet, argU32, retS32, retU64 } from './helper-env.js';
+
+export function mapArg(env: HelperEnv, c: HelperCall, n: number, helper: string): BpfMap {
+  const addr = argU32(c, n);
+  const map = argHighSet(c, n) ? undefined : env.mapAt(addr);
+  if (!map) throw env.fault(c, `${helper}: r${n} = 0x${addr.toString(16)} is not a map pointer`);
+  return map;
+}
+
+function keyArg(env: HelperEnv, c: HelperCall, n: number, map: BpfMap): Uint8Array {
+  const addr = argU32(c, n);
+  env.checkMem(c, addr, map.params.keySize, false);
+  return env.arena.u8.subarray(addr, addr + map.params.keySize);
+}
+
+export function mapHelpers(env: HelperEnv): ReadonlyMap<number, HelperImpl> {
+  return new Map<number, HelperImpl>([
+    [1, (c) => {
+      const map = mapArg(env, c, 1, 'bpf_map_lookup_elem');
+      retU64(c, BigInt(map.lookup(keyArg(env, c, 2, map), c.cpu)));
+    }],
+    [2, (c) => {
+      const map = mapArg(env, c, 1, 'bpf_map_update_elem');
+      const key = keyArg(env, c, 2, map);
+      const vaddr = argU32(c, 3);
+      env.checkMem(c, vaddr, map.params.valueSize, false);
+      // flags is a u64: any bit above BPF_EXIST (including the upper half) is -EINVAL in the map.
+      const flags = argHighSet(c, 4) ? 0xffffffff : argU32(c, 4);
+      retS32(c, map.update(key, env.arena.u8.subarray(vaddr, vaddr + map.params.valueSize), flags, c.cpu));
+    }],
+    [3, (c) => {
+      const map = mapArg(env, c, 1, 'bpf_map_delete_elem');
+      retS32(c, map.delete(keyArg(env, c, 2, map)));
+    }],
+    [195, (c) => {
+      const map = mapArg(env, c, 1, 'bpf_map_lookup_percpu_elem');
+      const key = keyArg(env, c, 2, map);
+      const cpu = argU32(c, 3);
+      // kernel: cpu >= nr_cpu_ids → NULL
+      retU64(c, BigInt(argHighSet(c, 3) || cpu >= map.ncpus ? 0 : map.lookup(key, cpu)));
+    }],
+  ]);
+}

@@ -1,0 +1,20 @@
+/**
+ * Time, randomness and CPU identity: bpf_ktime_get_ns (5), bpf_get_prandom_u32 (7),
+ * bpf_get_smp_processor_id (8), bpf_jiffies64 (118), bpf_ktime_get_boot_ns (125),
+ * bpf_ktime_get_coarse_ns (160). Answers come from the runtime's Clock (clock.ts), so a replay on the
+ * capture clock with a seed is reproducible.
+ */
+import type { HelperImpl } from '../exec-types.js';
+import { type HelperEnv, retS32, retU64 } from './helper-env.js';
+
+export function timeHelpers(env: HelperEnv): ReadonlyMap<number, HelperImpl> {
+  const clock = env.clock;
+  return new Map<number, HelperImpl>([
+    [5, (c) => retU64(c, clock.monotonicNs())],
+    [7, (c) => retU64(c, BigInt(clock.prandomU32()))],
+    [8, (c) => retS32(c, c.cpu)],
+    [118, (c) => retU64(c, clock.jiffies64())],
+    [125, (c) => retU64(c, clock.bootNs())],
+    [160, (c) => retU64(c, clock.coarseNs())],
+  ]);
+}

@@ -1,0 +1,33 @@
+/**
+ * `--dump-maps` (design.md §5): one line per entry, sorted by map name then key bytes; per-CPU maps give
+ * `values` (one per CPU); array-like maps list every index. Event-stream maps (RINGBUF, PERF_EVENT_ARRAY,
+ * QUEUE, STACK) are not dumped. The daemon's entries route uses the same lines.
+ */
+import { MapType } from '../../ebpf/object-spec.js';
+import type { BpfMap } from '../maps/bpf-map.js';
+import type { Runtime } from './runtime.js';
+
+export type MapDumpLine =
+  | { readonly map: string; readonly key: string; readonly value: string }
+  | { readonly map: string; readonly key: string; readonly values: readonly string[] };
+
+const EVENT_MAPS: ReadonlySet<number> = new Set([MapType.RINGBUF, MapType.PERF_EVENT_ARRAY, MapType.QUEUE, MapType.STACK]);
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+/** Byte order, as strcmp on names and on same-length lowercase hex keys. */
+const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function dumpMap(name: string, map: BpfMap): MapDumpLine[] {
+  if (EVENT_MAPS.has(map.params.type)) return [];
+  const out: MapDumpLine[] = [];
+  for (const key of map.keys()) {
+    const values = map.read(key);
+    if (!values) continue;
+    out.push(map.perCpu ? { map: name, key: hex(key), values: values.map(hex) } : { map: name, key: hex(key), value: hex(values[0]!) });
+  }
+  return out.sort((a, b) => byteOrder(a.key, b.key));
+}
+
+export function dumpMaps(runtime: Runtime): MapDumpLine[] {
+  return [...runtime.maps.keys()].sort(byteOrder).flatMap((name) => dumpMap(name, runtime.maps.get(name)!));
+}

@@ -1,0 +1,142 @@
+/**
+ * A loaded object (cilium/ebpf's Collection to ObjectSpec's CollectionSpec): its maps created in the arena
+ * and its programs linked against their addresses. Everything mutable lives in the arena, so a worker thread
+ * rebuilds an equivalent Runtime from the same memory and `describe()`'s plain, structured-cloneable
+ * description, without creating anything.
+ */
+import type { ObjectSpec, MapSpec } from '../../ebpf/object-spec.js';
+import { MapFlag } from '../../ebpf/object-spec.js';
+import type { Arena } from '../arena.js';
+import { CaptureClock, type Clock } from '../clock.js';
+import { RuntimeFault, type ExecProgram, type HelperCall } from '../exec-types.js';
+import type { HelperEnv } from '../helpers/helper-env.js';
+import { buildHelpers, type HelperResolver } from '../helpers/helper-table.js';
+import type { BpfMap } from '../maps/bpf-map.js';
+import { createMap, openMap } from '../maps/registry.js';
+import { CheckedAccess, type CheckedMap } from './checked-access.js';
+import { linkProgram, type MapBinding } from './link.js';
+
+export interface LoadedMapDesc {
+  readonly name: string;
+  /** Header address in the arena. */
+  readonly addr: number;
+  readonly readOnly: boolean;
+  /** Global data (.rodata/.data/.bss...): LD_IMM64 src=2 points into its value. */
+  readonly global: boolean;
+}
+
+/** What a worker needs, besides the arena's memory, to rebuild the Runtime: plain data only. */
+export interface RuntimeDesc {
+  readonly license: string;
+  readonly maps: readonly LoadedMapDesc[];
+  readonly programs: readonly ExecProgram[];
+}
+
+export interface RuntimeOptions {
+  /** Helpers' time and randomness; default a capture clock seeded with 0. */
+  readonly clock?: Clock;
+  /** Hash map seed. */
+  readonly seed?: number;
+  /** bpf_trace_printk output. */
+  readonly trace?: (cpu: number, text: string) => void;
+}
+
+export class Runtime {
+  readonly maps: ReadonlyMap<string, BpfMap>;
+  readonly programs: ReadonlyMap<string, ExecProgram>;
+  readonly helpers: HelperResolver;
+  readonly clock: Clock;
+  private readonly byAddr: ReadonlyMap<number, BpfMap>;
+  private readonly checkers = new Map<number, CheckedAccess>();
+  private readonly mapDescs: readonly LoadedMapDesc[];
+  /** Checked mode's checker of the frame being run (helpers check their memory arguments with it). */
+  private active: CheckedAccess | undefined;
+  private trace: (cpu: number, text: string) => void;
+
+  private constructor(readonly arena: Arena, readonly license: string, maps: readonly { desc: LoadedMapDesc; map: BpfMap }[], opts: RuntimeOptions) {
+    this.mapDescs = maps.map((m) => m.desc);
+    this.maps = new Map(maps.map((m) => [m.desc.name, m.map]));
+    this.byAddr = new Map(maps.map((m) => [m.map.addr, m.map]));
+    this.clock = opts.clock ?? new CaptureClock(opts.seed ?? 0);
+    this.trace = opts.trace ?? ((cpu, text) => process.stderr.write(`trace cpu${cpu}: ${text}\n`));
+    this.helpers = buildHelpers(this.helperEnv());
+    this.programs = new Map();
+  }
+
+  /** Create the object's maps in `arena` and link its programs. Throws the typed refusal of a missing feature. */
+  static load(arena: Arena, spec: ObjectSpec, opts: RuntimeOptions = {}): Runtime {
+    const created: { desc: LoadedMapDesc; map: BpfMap }[] = [];
+    for (const m of spec.maps) {
+      const map = createMap(arena, m, opts.seed !== undefined ? { seed: opts.seed } : {});
+      if (m.initialData) map.write(new Uint8Array(4), [m.initialData], 0);
+      created.push({ desc: { name: m.name, addr: map.addr, readOnly: isReadOnly(m), global: m.origin.kind === 'global' }, map });
+    }
+    const rt = new Runtime(arena, spec.license, created, opts);
+    const bindings = created.map(({ desc, map }): MapBinding => ({
+      header: map.addr, name: desc.name, valueSize: map.params.valueSize,
+      value: desc.global ? map.lookup(new Uint8Array(4), 0) : undefined,
+    }));
+    rt.setPrograms(spec.programs.map((p) => linkProgram(p, bindings, rt.helpers)));
+    return rt;
+  }
+
+  /** The runtime `describe()` described, on another thread's view of the same arena. */
+  static attach(arena: Arena, desc: RuntimeDesc, opts: RuntimeOptions = {}): Runtime {
+    const maps = desc.maps.map((d) => ({ desc: d, map: openMap(arena, d.name, d.addr) }));
+    const rt = new Runtime(arena, desc.license, maps, opts);
+    rt.setPrograms(desc.programs);
+    return rt;
+  }
+
+  describe(): RuntimeDesc {
+    return { license: this.license, maps: this.mapDescs, programs: [...this.programs.values()] };
+  }
+
+  private setPrograms(progs: readonly ExecProgram[]): void {
+    const m = this.programs as Map<string, ExecProgram>;
+    for (const p of progs) m.set(p.name, p);
+  }
+
+  mapAt(addr: number): BpfMap | undefined {
+    return this.byAddr.get(addr);
+  }
+
+  /** Redirect trace output (the CLI attributes it to the frame being run). */
+  onTrace(sink: (cpu: number, text: string) => void): void {
+    this.trace = sink;
+  }
+
+  /** The checked-mode access checker of `cpu` (one per CPU: it knows that CPU's stack). */
+  checkerFor(cpu: number): CheckedAccess {
+    let c = this.checkers.get(cpu);
+    if (!c) {
+      const maps: CheckedMap[] = this.mapDescs.map((d) => ({ map: this.maps.get(d.name)!, readOnly: d.readOnly }));
+      c = new CheckedAccess(() => this.arena.u32, cpu, maps);
+      this.checkers.set(cpu, c);
+    }
+    return c;
+  }
+
+  /** Make `checker` the one helpers use for their memory arguments while a frame runs (undefined: none). */
+  setActiveChecker(checker: CheckedAccess | undefined): void {
+    this.active = checker;
+  }
+
+  private helperEnv(): HelperEnv {
+    return {
+      arena: this.arena,
+      clock: this.clock,
+      mapAt: (addr) => this.byAddr.get(addr),
+      checkMem: (call: HelperCall, addr, size, write) => {
+        if (size > 0) this.active?.check(addr, size, write, call.insn);
+      },
+      fault: (call, message) => new RuntimeFault(message, call.insn, this.active?.program ?? 'program'),
+      trace: (cpu, text) => this.trace(cpu, text),
+    };
+  }
+}
+
+/** libbpf makes .rodata (and .rodata.*) read-only to programs (BPF_F_RDONLY_PROG) and freezes it. */
+function isReadOnly(m: MapSpec): boolean {
+  return (m.flags & MapFlag.RDONLY_PROG) !== 0 || (m.origin.kind === 'global' && m.origin.section.startsWith('.rodata'));
+}
