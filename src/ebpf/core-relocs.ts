@@ -35,8 +35,14 @@ interface MutableInsn { code: number; dst: number; src: number; off: number; imm
 
 const SECTION = '.BTF.ext';
 
-/** The value the relocation asks for, computed on the local BTF. */
-export function resolveCoreRelo(btf: BtfSpec, relo: ExtCoreRelo): bigint {
+/**
+ * The value the relocation asks for, computed on the local BTF, and whether the instruction must already
+ * hold it. libbpf (bpf_core_calc_field_relo) does not validate bitfield offsets, sizes and shifts, which
+ * may legitimately differ from clang's choice of load unit, nor TYPE_ID_TARGET.
+ */
+export interface CoreValue { readonly value: bigint; readonly validate: boolean }
+
+export function resolveCoreRelo(btf: BtfSpec, relo: ExtCoreRelo): CoreValue {
   const where = { section: SECTION, byteOffset: relo.at };
   const what = `CO-RE ${coreKindName(relo.kind)} relocation on ${btf.describe(relo.typeId)} (accessor "${relo.accessor}")`;
   if (!/^\d+(:\d+)*$/.test(relo.accessor) || relo.accessor.length > 256) {
@@ -49,17 +55,19 @@ export function resolveCoreRelo(btf: BtfSpec, relo: ExtCoreRelo): bigint {
       `${what} cannot be resolved: the type is not defined in the object, and xdpjit has no kernel BTF`);
   }
   switch (relo.kind) {
-    case CoreReloKind.TYPE_ID_LOCAL: case CoreReloKind.TYPE_ID_TARGET:
-      return BigInt(relo.typeId);
+    case CoreReloKind.TYPE_ID_LOCAL:
+      return { value: BigInt(relo.typeId), validate: true };
+    case CoreReloKind.TYPE_ID_TARGET:
+      return { value: BigInt(relo.typeId), validate: false };
     case CoreReloKind.TYPE_EXISTS: case CoreReloKind.TYPE_MATCHES:
-      return 1n;
+      return { value: 1n, validate: true };
     case CoreReloKind.TYPE_SIZE:
-      return BigInt(btf.sizeOf(relo.typeId));
+      return { value: BigInt(btf.sizeOf(relo.typeId)), validate: true };
     case CoreReloKind.ENUMVAL_EXISTS: case CoreReloKind.ENUMVAL_VALUE: {
       if (root.kind !== 'enum' && root.kind !== 'enum64') throw new ObjectFormatError(`${what}: not an enum`, where);
       const v = root.values[path[0]!];
       if (!v || path.length !== 1) throw new ObjectFormatError(`${what}: enumerator ${path[0]} does not exist`, where);
-      return relo.kind === CoreReloKind.ENUMVAL_EXISTS ? 1n : v.value;
+      return { value: relo.kind === CoreReloKind.ENUMVAL_EXISTS ? 1n : v.value, validate: true };
     }
     case CoreReloKind.FIELD_BYTE_OFFSET: case CoreReloKind.FIELD_BYTE_SIZE: case CoreReloKind.FIELD_EXISTS:
     case CoreReloKind.FIELD_SIGNED: case CoreReloKind.FIELD_LSHIFT_U64: case CoreReloKind.FIELD_RSHIFT_U64:
@@ -69,7 +77,7 @@ export function resolveCoreRelo(btf: BtfSpec, relo: ExtCoreRelo): bigint {
   }
 }
 
-function fieldRelo(btf: BtfSpec, relo: ExtCoreRelo, path: number[], what: string, where: { section: string; byteOffset: number }): bigint {
+function fieldRelo(btf: BtfSpec, relo: ExtCoreRelo, path: number[], what: string, where: { section: string; byteOffset: number }): CoreValue {
   let typeId = relo.typeId;
   let bitOff = path[0]! * btf.sizeOf(typeId) * 8;
   let bitfield = 0;
@@ -112,20 +120,23 @@ function fieldRelo(btf: BtfSpec, relo: ExtCoreRelo, path: number[], what: string
       byteOff = Math.floor(bitOff / 8 / byteSize) * byteSize;
     }
   }
+  const validate = bitfield === 0;
   switch (relo.kind) {
-    case CoreReloKind.FIELD_BYTE_OFFSET: return BigInt(byteOff);
-    case CoreReloKind.FIELD_BYTE_SIZE: return BigInt(byteSize);
-    case CoreReloKind.FIELD_EXISTS: return 1n;
-    case CoreReloKind.FIELD_SIGNED:
-      return (field.kind === 'int' && (field.encoding & IntEncoding.SIGNED) !== 0)
-        || ((field.kind === 'enum' || field.kind === 'enum64') && field.signed) ? 1n : 0n;
-    case CoreReloKind.FIELD_LSHIFT_U64: return BigInt(64 - (bitOff + bitSize - byteOff * 8));
-    default: return BigInt(64 - bitSize);
+    case CoreReloKind.FIELD_BYTE_OFFSET: return { value: BigInt(byteOff), validate };
+    case CoreReloKind.FIELD_BYTE_SIZE: return { value: BigInt(byteSize), validate };
+    case CoreReloKind.FIELD_EXISTS: return { value: 1n, validate: true };
+    case CoreReloKind.FIELD_SIGNED: {
+      const signed = (field.kind === 'int' && (field.encoding & IntEncoding.SIGNED) !== 0)
+        || ((field.kind === 'enum' || field.kind === 'enum64') && field.signed);
+      return { value: signed ? 1n : 0n, validate: true };
+    }
+    case CoreReloKind.FIELD_LSHIFT_U64: return { value: BigInt(64 - (bitOff + bitSize - byteOff * 8)), validate };
+    default: return { value: BigInt(64 - bitSize), validate };
   }
 }
 
-/** Write `value` into the instruction at `index` (bpf_core_patch_insn), checking it held the local value. */
-export function patchCoreInsn(insns: MutableInsn[], index: number, value: bigint, relo: ExtCoreRelo, btf: BtfSpec): void {
+/** Write the value into the instruction at `index` (bpf_core_patch_insn), checking it held the local value where libbpf does. */
+export function patchCoreInsn(insns: MutableInsn[], index: number, { value, validate }: CoreValue, relo: ExtCoreRelo, btf: BtfSpec): void {
   const where = { section: SECTION, byteOffset: relo.at };
   const what = `CO-RE ${coreKindName(relo.kind)} relocation on ${btf.describe(relo.typeId)} (accessor "${relo.accessor}") at insn ${index}`;
   const insn = insns[index];
@@ -136,17 +147,17 @@ export function patchCoreInsn(insns: MutableInsn[], index: number, value: bigint
     const next = insns[index + 1];
     if (!next) throw new ObjectFormatError(`${what}: LD_IMM64 lacks its second slot`, where);
     const orig = (BigInt(next.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0);
-    if (orig !== u64(value)) throw new ObjectFormatError(`${what}: instruction holds ${orig}, not the local value ${value}`, where);
+    if (validate && orig !== u64(value)) throw new ObjectFormatError(`${what}: instruction holds ${orig}, not the local value ${value}`, where);
     insn.imm = Number(BigInt.asIntN(32, value));
     next.imm = Number(BigInt.asIntN(32, value >> 32n));
   } else if (cls === Class.ALU || cls === Class.ALU64) {
     if (sourceOf(insn.code) !== Source.K) throw new ObjectFormatError(`${what}: ALU instruction with a register source`, where);
-    if (u64(BigInt(insn.imm)) !== u64(value)) throw new ObjectFormatError(`${what}: instruction holds ${insn.imm}, not the local value ${value}`, where);
+    if (validate && u64(BigInt(insn.imm)) !== u64(value)) throw new ObjectFormatError(`${what}: instruction holds ${insn.imm}, not the local value ${value}`, where);
     if (value > 0xffffffffn || value < -0x80000000n) throw new UnsupportedFeatureError('CO-RE value wider than 32 bits', `${what}: value ${value} does not fit an ALU immediate`);
     insn.imm = Number(BigInt.asIntN(32, value));
   } else if (cls === Class.LDX || cls === Class.ST || cls === Class.STX) {
     if (relo.kind !== CoreReloKind.FIELD_BYTE_OFFSET) throw new ObjectFormatError(`${what}: a load/store can only take a field offset`, where);
-    if (BigInt(insn.off) !== value) throw new ObjectFormatError(`${what}: instruction offset is ${insn.off}, not the local value ${value}`, where);
+    if (validate && BigInt(insn.off) !== value) throw new ObjectFormatError(`${what}: instruction offset is ${insn.off}, not the local value ${value}`, where);
     if (value > 0x7fffn) throw new UnsupportedFeatureError('CO-RE offset wider than 16 bits', `${what}: offset ${value} does not fit`);
     insn.off = Number(value);
   } else {

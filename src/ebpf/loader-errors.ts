@@ -1,7 +1,7 @@
 /**
  * The two ways an object can be refused. Both carry enough context for a user to act on: a malformed
- * object names the ELF section and the byte offset (file offset, or offset inside the named section when
- * `section` is set) where parsing stopped; an unsupported one names the feature.
+ * object names the ELF section (or region: "ELF header", "section header table") and the byte offset
+ * *inside it* where parsing stopped; an unsupported one names the feature.
  */
 
 export class ObjectFormatError extends Error {

@@ -136,9 +136,9 @@ function parseBtfMaps(elf: ElfFile, btf: BtfSpec, sec: ElfSection): { offset: nu
     if (!m.def.valuesMember) at(`map ${m.spec.name} has a relocation but no 'values' initialiser`);
     const base = m.offset + m.def.valuesMember!.bitOffset / 8;
     const index = (rel.offset - base) / 8;
-    if (!Number.isInteger(index) || index < 0 || index >= (m.def.maxEntries ?? 0)) {
-      at(`map ${m.spec.name}: initialiser slot ${index} is outside 0..${(m.def.maxEntries ?? 0) - 1}`);
-    }
+    // Like libbpf (bpf_object__collect_map_relos) the slot is not checked against max_entries here: for a
+    // HASH_OF_MAPS it is a key, and an ARRAY slot past the end fails when the map is filled (E2BIG).
+    if (!Number.isInteger(index) || index < 0) at(`map ${m.spec.name}: initialiser at byte ${rel.offset} is not a pointer slot of 'values'`);
     const target = rel.symbol;
     const targetSec = elf.sections[target.sectionIndex];
     if (m.def.valuesKind === 'progs') {

@@ -113,6 +113,7 @@ export class BtfSpec {
     switch (t.kind) {
       case 'struct': case 'union': case 'enum': return `${t.kind} ${label}`;
       case 'enum64': return `enum ${label}`;
+      case 'fwd': return `${t.union ? 'union' : 'struct'} ${label}`;
       default: return label;
     }
   }

@@ -90,7 +90,11 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   if (shentsize !== SHDR_SIZE) file.fail(`e_shentsize ${shentsize} is not ${SHDR_SIZE}`, 58);
   if (shnum === 0) file.fail('no section headers (e_shnum 0; extended numbering is not used by BPF objects)', 60);
   if (shstrndx >= shnum) file.fail(`e_shstrndx ${shstrndx} is not a section index (e_shnum ${shnum})`, 62);
-  const shTable = new ByteReader(file.slice(shoff, shnum * SHDR_SIZE, 'section header table'), 'section header table');
+  const whole = new ByteReader(bytes, 'section header table');
+  if (shoff + shnum * SHDR_SIZE > bytes.length) {
+    whole.fail(`${shnum} section headers at file offset ${shoff} run past the end of the file (${bytes.length} bytes)`, shoff);
+  }
+  const shTable = new ByteReader(bytes.subarray(shoff, shoff + shnum * SHDR_SIZE), 'section header table');
 
   interface RawSection { type: number; flags: number; offset: number; size: number; link: number; info: number; entsize: number; nameOff: number; }
   const raw: RawSection[] = [];
@@ -177,7 +181,7 @@ function parseSymbols(sections: readonly ElfSection[]): ElfSymbol[] {
     throw new ObjectFormatError(`sh_link ${symtab.link} is not a string table`, { section: symtab.name, byteOffset: symtab.fileOffset });
   }
   const strings = new StringTable(strSec.data, strSec.name, strSec.fileOffset);
-  const rd = new ByteReader(symtab.data, symtab.name);
+  const rd: ByteReader = new ByteReader(symtab.data, symtab.name);
   if (symtab.size % SYM_SIZE !== 0) rd.fail(`size ${symtab.size} is not a multiple of ${SYM_SIZE}`, 0);
   const out: ElfSymbol[] = [];
   for (let p = 0, index = 0; p < symtab.size; p += SYM_SIZE, index++) {
@@ -189,9 +193,13 @@ function parseSymbols(sections: readonly ElfSection[]): ElfSymbol[] {
     const type = info & 0xf;
     const nameOff = rd.u32(p);
     // Section symbols are unnamed in the string table; they stand for their section.
-    const name = type === SymbolType.SECTION && nameOff === 0
-      ? (sections[sectionIndex]?.name ?? '')
-      : strings.get(nameOff, `name of symbol #${index}`);
+    let name: string;
+    try {
+      name = type === SymbolType.SECTION && nameOff === 0 ? (sections[sectionIndex]?.name ?? '') : strings.get(nameOff, 'symbol name');
+    } catch (e) {
+      // Report the symbol entry that holds the bad offset, not the string table.
+      rd.fail(`symbol #${index}: ${e instanceof Error ? e.message.replace(/ \(section .*\)$/, '') : String(e)}`, p);
+    }
     out.push(Object.freeze({
       index, name, type, bind: info >> 4, sectionIndex,
       value: rd.u64(p + 8, 'st_value'), size: rd.u64(p + 16, 'st_size'),
