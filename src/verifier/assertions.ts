@@ -17,8 +17,8 @@ export type Assertion =
   | { readonly kind: 'writable'; readonly reg: number }
   /** `size` bytes at reg + off are inside one object the program may access this way. */
   | { readonly kind: 'access'; readonly reg: number; readonly off: number; readonly size: number; readonly mode: AccessMode; readonly value?: number; readonly imm?: number }
-  /** A pointer must not escape where an unprivileged loader could read it (strict mode only). */
-  | { readonly kind: 'no_leak'; readonly reg: number; readonly into: 'memory' | 'return value' | 'helper' }
+  /** Atomic operands are numbers: a pointer would escape into memory (strict mode only; plain stores are checked per region). */
+  | { readonly kind: 'no_leak'; readonly reg: number }
   /** ALU: the operation is defined on these operand types (pointer arithmetic rules). */
   | { readonly kind: 'alu_operands'; readonly dst: number; readonly src: number | null; readonly op: number; readonly is64: boolean }
   /** Conditional jump: the comparison is allowed on these operand types. */
@@ -28,10 +28,12 @@ export type Assertion =
   | { readonly kind: 'helper_arg'; readonly reg: number; readonly argKind: ArgKind; readonly proto: HelperProto }
   /** bpf-to-bpf call: the frame limit holds. */
   | { readonly kind: 'call_depth' }
+  /** At the program's exit R0 holds the return value (a number, in strict mode); a subprogram may return nothing. */
+  | { readonly kind: 'return_value' }
   /** At the program's exit every acquired reference has been released. */
   | { readonly kind: 'refs_released' }
   /** Instruction kinds an XDP program may not use (legacy packet loads, kfuncs, callx). */
-  | { readonly kind: 'forbidden'; readonly what: string };
+  | { readonly kind: 'forbidden'; readonly what: string; readonly unsupported: boolean };
 
 /** The assertions of the instruction at `index`. `proto` is the helper prototype for a helper call. */
 export function assertionsOf(insns: readonly Insn[], index: number, proto: HelperProto | undefined): Assertion[] {
@@ -51,7 +53,7 @@ export function assertionsOf(insns: readonly Insn[], index: number, proto: Helpe
     }
     case Class.LD:
       if (modeOf(insn.code) === Mode.IMM) out.push({ kind: 'writable', reg: insn.dst });
-      else out.push({ kind: 'forbidden', what: 'BPF_LD_[ABS|IND] instructions are not allowed for XDP programs' });
+      else out.push({ kind: 'forbidden', what: 'BPF_LD_[ABS|IND] instructions are not allowed for XDP programs', unsupported: false });
       break;
     case Class.LDX:
       out.push({ kind: 'initialized', reg: insn.src }, { kind: 'writable', reg: insn.dst });
@@ -64,8 +66,10 @@ export function assertionsOf(insns: readonly Insn[], index: number, proto: Helpe
     case Class.STX: {
       out.push({ kind: 'initialized', reg: insn.src }, { kind: 'initialized', reg: insn.dst });
       const atomic = modeOf(insn.code) === Mode.ATOMIC;
-      if (atomic && insn.imm === AtomicOp.CMPXCHG) out.push({ kind: 'initialized', reg: 0 }, { kind: 'no_leak', reg: 0, into: 'memory' });
-      out.push({ kind: 'no_leak', reg: insn.src, into: 'memory' });
+      if (atomic) {
+        if (insn.imm === AtomicOp.CMPXCHG) out.push({ kind: 'initialized', reg: 0 }, { kind: 'no_leak', reg: 0 });
+        out.push({ kind: 'no_leak', reg: insn.src });
+      }
       out.push({ kind: 'access', reg: insn.dst, off: insn.off, size: sizeBytes(sizeOf(insn.code)), mode: atomic ? 'atomic' : 'write', value: insn.src });
       break;
     }
@@ -73,11 +77,11 @@ export function assertionsOf(insns: readonly Insn[], index: number, proto: Helpe
     case Class.JMP32: {
       const op = opOf(insn.code);
       if (op === JmpOp.EXIT) {
-        out.push({ kind: 'initialized', reg: 0 }, { kind: 'no_leak', reg: 0, into: 'return value' }, { kind: 'refs_released' });
+        out.push({ kind: 'return_value' }, { kind: 'refs_released' });
       } else if (op === JmpOp.CALL) {
         if (insn.src === CallSrc.PSEUDO_CALL) out.push({ kind: 'call_depth' });
-        else if (insn.src === CallSrc.KFUNC) out.push({ kind: 'forbidden', what: `kfunc call (BTF id ${insn.imm}): kfuncs are not supported by xdpjit` });
-        else if (sourceOf(insn.code) === Source.X) out.push({ kind: 'forbidden', what: 'callx (indirect call) is not a kernel instruction' });
+        else if (insn.src === CallSrc.KFUNC) out.push({ kind: 'forbidden', what: `kfunc call (BTF id ${insn.imm}): kfuncs are not supported by xdpjit`, unsupported: true });
+        else if (sourceOf(insn.code) === Source.X) out.push({ kind: 'forbidden', what: 'callx (indirect call) is not a kernel instruction', unsupported: false });
         else {
           out.push({ kind: 'helper', id: insn.imm });
           proto?.args.forEach((argKind, i) => out.push({ kind: 'helper_arg', reg: i + 1, argKind, proto }));
@@ -100,13 +104,14 @@ export function assertionString(a: Assertion): string {
     case 'initialized': return `R${a.reg} initialized`;
     case 'writable': return `R${a.reg} writable`;
     case 'access': return `${a.mode} ${a.size}B at R${a.reg}${a.off >= 0 ? '+' : ''}${a.off} in bounds`;
-    case 'no_leak': return `R${a.reg} not a pointer (into ${a.into}, strict)`;
+    case 'no_leak': return `R${a.reg} not a pointer (strict)`;
     case 'alu_operands': return `ALU operands R${a.dst}${a.src === null ? '' : `, R${a.src}`} allowed`;
     case 'cmp_operands': return `comparison R${a.dst}${a.src === null ? '' : `, R${a.src}`} allowed`;
     case 'helper': return `helper ${a.id} callable`;
     case 'helper_arg': return `R${a.reg} is ${a.argKind}`;
     case 'call_depth': return 'call depth ≤ 8';
     case 'refs_released': return 'references released';
+    case 'return_value': return 'R0 holds the return value';
     case 'forbidden': return a.what;
   }
 }

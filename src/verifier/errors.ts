@@ -22,6 +22,8 @@ export interface VerifierErrorDetail {
   readonly hint?: string;
   /** A concrete input reaching the fault, e.g. the packet length. */
   readonly witness?: string;
+  /** The program uses a feature xdpjit does not support (kfunc, dynptr, unknown helper): bad input, not unsafe. */
+  readonly unsupported?: boolean;
   /** The tail of the kernel-style state log, when verification ran with `log`. */
   readonly log?: string;
 }
@@ -49,7 +51,7 @@ export function formatVerifierError(program: string, d: VerifierErrorDetail): st
  * (disassembly, source line, registers) and rethrows a VerifierError.
  */
 export class RuleViolation extends Error {
-  constructor(readonly rule: string, readonly hint?: string, readonly witness?: string) {
+  constructor(readonly rule: string, readonly hint?: string, readonly witness?: string, readonly unsupported = false) {
     super(rule);
     this.name = 'RuleViolation';
   }

@@ -22,7 +22,7 @@ import {
   type CmpOp, type ScalarAluOp, NEGATE, isConst, refineCmp, scalarAlu, scalarBswap, scalarDivMod, scalarNeg,
   scalarOfSize, signExtend, zext32, scalarUnknown,
 } from './domain/scalar.js';
-import { Frame, State, stateCovers, STACK_SIZE } from './domain/state.js';
+import { Frame, Slot, State, stateCovers, STACK_SIZE } from './domain/state.js';
 import { RuleViolation, VerifierError, type SourceLine } from './errors.js';
 import { stateString } from './log.js';
 import type { InsnFact, VerifiedProgram } from './verified-program.js';
@@ -385,10 +385,7 @@ class Interpreter {
     if (off.s.r64.smin >= BigInt(MAX_VAR_OFF) || off.s.r64.smin <= -BigInt(MAX_VAR_OFF)) {
       throw new RuleViolation(`value ${off.s.r64.smin} makes ${ptype} pointer be out of bounds`, 'offsets must stay within ±2^29');
     }
-    if (this.strict && srcNo >= 0 && !known && (off.s.r64.smin < 0n) !== (off.s.r64.smax < 0n)) {
-      throw new RuleViolation(`R${ptrIsDst ? srcNo : R.slice(1)} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root`,
-        'bound the offset to be non-negative (unsigned) before adding it to the pointer (strict mode)');
-    }
+    if (this.strict && srcNo >= 0) this.sanitizePtrAlu(ptr, off, R, known);
     let res: Reg;
     if (known) {
       const nOff = op === AluOp.ADD ? BigInt(ptr.off) + val : BigInt(ptr.off) - val;
@@ -412,6 +409,21 @@ class Interpreter {
       return { ...ptr, s, id: this.newId(), range: keep ? ptr.range : 0 };
     }
     return { ...ptr, s };
+  }
+
+  /**
+   * sanitize_ptr_alu (strict: a register offset is masked against speculation, which the kernel can do
+   * only for stack and map value pointers, with offsets of one sign).
+   */
+  private sanitizePtrAlu(ptr: Reg, off: Reg, R: string, known: boolean): void {
+    const tail = 'pointer arithmetic with it prohibited for !root';
+    if (!known && (off.s.r64.smin < 0n) !== (off.s.r64.smax < 0n)) {
+      throw new RuleViolation(`${R} has unknown scalar with mixed signed bounds, ${tail}`, 'bound the offset to be non-negative (unsigned) before adding it to the pointer (strict mode)');
+    }
+    if (ptr.t !== 'stack' && ptr.t !== 'map_value') {
+      throw new RuleViolation(`${R} has pointer with unsupported alu operation, ${tail}`,
+        `without CAP_PERFMON, a register offset can be added only to stack and map value pointers; add a constant to the ${typeName(ptr.t)} pointer instead (strict mode)`);
+    }
   }
 
   /** sanitize_check_bounds (strict: no speculative out-of-bounds pointers). */
@@ -498,7 +510,12 @@ class Interpreter {
         if (map && (map.type === MapType.ARRAY_OF_MAPS || map.type === MapType.HASH_OF_MAPS)) {
           if (!map.innerMap) throw new RuleViolation(`map-in-map ${map.name} has no inner map template`, 'declare the inner map with __array(values, ...)');
           r0 = pointerReg('map_ptr_or_null', { map: map.innerMap, id });
-        } else r0 = pointerReg('map_value_or_null', { map, id });
+        } else {
+          // Kernel 6.18: an ARRAY lookup with a constant in-range key cannot fail (can_elide_value_nullness).
+          const key = proto.name === 'map_lookup_elem' && map && (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY)
+            ? constStackKey(st, regs[2]!, map.keySize) : undefined;
+          r0 = key !== undefined && key < BigInt(map!.maxEntries) ? pointerReg('map_value', { map }) : pointerReg('map_value_or_null', { map, id });
+        }
         break;
       }
       case 'alloc_mem_or_null': {
@@ -553,8 +570,9 @@ class Interpreter {
     const zero = (r: Reg): boolean => r.t === 'scalar' && isConst(r.s) && (is32 ? (r.s.var.value & U32MAX) === 0n : r.s.var.value === 0n);
     if ((cmp === 'eq' || cmp === 'ne') && ((isPointer(a) && zero(b)) || (isX && isPointer(b) && zero(a)))) {
       const ptr = isPointer(a) ? a : b;
-      if (!isMaybeNull(ptr)) {
-        // A valid pointer is never NULL: only one side is possible (kernel is_branch_taken).
+      if (!isMaybeNull(ptr) && NEVER_NULL.has(ptr.t)) {
+        // A map value or memory pointer is never NULL: only one side is possible (kernel is_branch_taken
+        // with reg_not_null, which does not count ctx, stack or packet pointers).
         this.noteBranches(idx, cmp === 'ne', cmp === 'eq');
         return [{ state: st, idx: cmp === 'ne' ? target : fallIdx }];
       }
@@ -684,6 +702,7 @@ class Interpreter {
       rule: v.rule,
       ...(v.hint ? { hint: v.hint } : {}),
       ...(v.witness ? { witness: v.witness } : {}),
+      ...(v.unsupported ? { unsupported: true } : {}),
       ...(this.logLines ? { log: this.logLines.slice(-400).join('\n') } : {}),
     });
   }
@@ -699,3 +718,23 @@ class Interpreter {
 }
 
 const roundUp16 = (d: number): number => (d + 15) & ~15;
+
+/** Pointer types the kernel knows are never NULL (reg_not_null). */
+const NEVER_NULL: ReadonlySet<Reg['t']> = new Set(['map_value', 'ringbuf_mem']);
+
+/** get_constant_map_key: the key a stack pointer points at, when the stack holds a known constant there. */
+function constStackKey(st: State, key: Reg, size: number): bigint | undefined {
+  if (key.t !== 'stack' || !isConst(key.s)) return undefined;
+  const off = key.off + Number(BigInt.asIntN(64, key.s.var.value));
+  const frame = st.frames[key.frame]!;
+  const i0 = STACK_SIZE + off;
+  if (i0 < 0 || i0 + size > STACK_SIZE) return undefined;
+  let zero = true;
+  for (let i = i0; i < i0 + size; i++) if (frame.slots[i] !== Slot.ZERO) zero = false;
+  if (zero) return 0n;
+  const spill = frame.spills[i0 >> 3];
+  if ((i0 & 7) === 0 && spill && spill.t === 'scalar' && isConst(spill.s) && frame.slots[i0] === Slot.SPILL) {
+    return spill.s.var.value & ((1n << BigInt(size * 8)) - 1n);
+  }
+  return undefined;
+}

@@ -66,17 +66,9 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
     case 'access':
       // Proving a store also records what it leaves in the stack slot (spill, zero, misc).
       return { access: checkAccess(st, env, a.reg, a.off, a.size, a.mode, a.value !== undefined ? regs[a.value] : a.imm !== undefined ? constReg(BigInt(a.imm)) : undefined) };
-    case 'no_leak': {
-      if (!env.strict) return {};
-      const r = regs[a.reg]!;
-      if (!isPointer(r)) return {};
-      if (a.into === 'return value') {
-        if (st.frames.length > 1) return {};
-        throw new RuleViolation(`R0 leaks addr as return value`, 'return an XDP action (a number), not a pointer');
-      }
-      // A spill to the stack keeps the pointer inside the program.
+    case 'no_leak':
+      if (env.strict && isPointer(regs[a.reg]!)) throw new RuleViolation(`R${a.reg} leaks addr into mem`, 'atomic operations take numbers, not pointers (strict mode)');
       return {};
-    }
     case 'alu_operands':
     case 'cmp_operands':
       return {};
@@ -90,6 +82,14 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
         throw new RuleViolation(`the call stack of ${st.frames.length + 1} frames is too deep`, 'at most 8 nested bpf-to-bpf call frames');
       }
       return {};
+    case 'return_value': {
+      // Kernel: R0 is checked at the main program's exit only; a callee's missing R0 matters only if read.
+      if (st.frames.length > 1) return {};
+      const r0 = regs[0]!;
+      if (r0.t === 'not_init') throw new RuleViolation('R0 !read_ok', 'R0 must hold the return value (an XDP action) before exit, on every path');
+      if (env.strict && isPointer(r0)) throw new RuleViolation('R0 leaks addr as return value', 'return an XDP action (a number), not a pointer');
+      return {};
+    }
     case 'refs_released':
       if (st.frames.length === 1 && st.refs.size > 0) {
         const [id, at] = [...st.refs.entries()][0]!;
@@ -98,17 +98,17 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
       }
       return {};
     case 'forbidden':
-      throw new RuleViolation(a.what);
+      throw new RuleViolation(a.what, undefined, undefined, a.unsupported);
   }
 }
 
 function checkHelper(id: number, env: DischargeEnv): Proof {
   const proto = env.helper(id);
   if (!proto) {
-    throw new RuleViolation(`invalid func unknown#${id}`, `helper ${id} is not available to XDP programs in xdpjit`);
+    throw new RuleViolation(`invalid func unknown#${id}`, `helper ${id} is not available to XDP programs in xdpjit`, undefined, true);
   }
   if (DYNPTR_HELPERS.has(proto.name)) {
-    throw new RuleViolation(`dynptr helper bpf_${proto.name} is not supported`, 'dynptrs are not supported by xdpjit');
+    throw new RuleViolation(`dynptr helper bpf_${proto.name} is not supported`, 'dynptrs are not supported by xdpjit', undefined, true);
   }
   if (proto.gplOnly && !env.gplCompatible) {
     throw new RuleViolation('cannot call GPL-restricted function from non-GPL compatible program',

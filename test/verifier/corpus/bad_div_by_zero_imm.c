@@ -1,0 +1,15 @@
+/* Division by the constant 0. */
+#include "corpus.h"
+
+SEC("xdp") NAKED int prog(struct xdp_md *ctx)
+{
+	asm volatile(
+	"r0 = 2\n"
+	"r0 /= 0\n"
+	"exit\n"
+	:
+	: 
+	: "memory");
+}
+
+char LICENSE[] SEC("license") = "GPL";

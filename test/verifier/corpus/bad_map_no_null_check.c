@@ -1,0 +1,21 @@
+/* A hash lookup result dereferenced without a NULL check. */
+#include "corpus.h"
+
+SEC("xdp") NAKED int prog(struct xdp_md *ctx)
+{
+	asm volatile(
+	"r1 = 0\n"
+	"*(u32 *)(r10 - 4) = r1\n"
+	"r2 = r10\n"
+	"r2 += -4\n"
+	"r1 = %[hash8] ll\n"
+	"call %[bpf_map_lookup_elem]\n"
+	"r0 = *(u64 *)(r0 + 0)\n"
+	"r0 = 2\n"
+	"exit\n"
+	:
+	: IMM_ADDR(hash8), HELPER(map_lookup_elem)
+	: "memory");
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,23 @@
+/* An 8-byte value written at offset 8. */
+#include "corpus.h"
+
+SEC("xdp") NAKED int prog(struct xdp_md *ctx)
+{
+	asm volatile(
+	"r1 = 0\n"
+	"*(u32 *)(r10 - 4) = r1\n"
+	"r2 = r10\n"
+	"r2 += -4\n"
+	"r1 = %[arr8] ll\n"
+	"call %[bpf_map_lookup_elem]\n"
+	"if r0 == 0 goto l0_%=\n"
+	"r1 = 1\n"
+	"*(u64 *)(r0 + 8) = r1\n"
+	"l0_%=: r0 = 2\n"
+	"exit\n"
+	:
+	: IMM_ADDR(arr8), HELPER(map_lookup_elem)
+	: "memory");
+}
+
+char LICENSE[] SEC("license") = "GPL";

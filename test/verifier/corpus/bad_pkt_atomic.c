@@ -1,0 +1,21 @@
+/* Atomic operations on packet memory are refused. */
+#include "corpus.h"
+
+SEC("xdp") NAKED int prog(struct xdp_md *ctx)
+{
+	asm volatile(
+	"r2 = *(u32 *)(r1 + 0)\n"
+	"r3 = *(u32 *)(r1 + 4)\n"
+	"r4 = r2\n"
+	"r4 += 14\n"
+	"r0 = 1\n"
+	"if r4 > r3 goto l0_%=\n"
+	"r5 = 1\n"
+	"lock *(u32 *)(r2 + 0) += w5\n"
+	"l0_%=: exit\n"
+	:
+	: 
+	: "memory");
+}
+
+char LICENSE[] SEC("license") = "GPL";

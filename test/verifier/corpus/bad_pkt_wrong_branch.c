@@ -1,0 +1,20 @@
+/* Access on the side of the check where data + 14 > data_end. */
+#include "corpus.h"
+
+SEC("xdp") NAKED int prog(struct xdp_md *ctx)
+{
+	asm volatile(
+	"r2 = *(u32 *)(r1 + 0)\n"
+	"r3 = *(u32 *)(r1 + 4)\n"
+	"r4 = r2\n"
+	"r4 += 14\n"
+	"r0 = 1\n"
+	"if r4 <= r3 goto l0_%=\n"
+	"r0 = *(u8 *)(r2 + 0)\n"
+	"l0_%=: exit\n"
+	:
+	: 
+	: "memory");
+}
+
+char LICENSE[] SEC("license") = "GPL";

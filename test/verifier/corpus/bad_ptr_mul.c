@@ -1,0 +1,15 @@
+/* Multiplying a pointer is refused. */
+#include "corpus.h"
+
+SEC("xdp") NAKED int prog(struct xdp_md *ctx)
+{
+	asm volatile(
+	"r1 *= 2\n"
+	"r0 = 2\n"
+	"exit\n"
+	:
+	: 
+	: "memory");
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,18 @@
+/* A ring buffer reservation never submitted. */
+#include "corpus.h"
+
+SEC("xdp") NAKED int prog(struct xdp_md *ctx)
+{
+	asm volatile(
+	"r1 = %[rb] ll\n"
+	"r2 = 8\n"
+	"r3 = 0\n"
+	"call %[bpf_ringbuf_reserve]\n"
+	"r0 = 2\n"
+	"exit\n"
+	:
+	: IMM_ADDR(rb), HELPER(ringbuf_reserve)
+	: "memory");
+}
+
+char LICENSE[] SEC("license") = "GPL";

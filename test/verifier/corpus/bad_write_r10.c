@@ -1,0 +1,15 @@
+/* r10 is read-only. */
+#include "corpus.h"
+
+SEC("xdp") NAKED int prog(struct xdp_md *ctx)
+{
+	asm volatile(
+	"r10 = 0\n"
+	"r0 = 2\n"
+	"exit\n"
+	:
+	: 
+	: "memory");
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,25 @@
+/* A map value pointer (non-NULL) compared with 0: the NULL side is dead. */
+#include "corpus.h"
+
+SEC("xdp") NAKED int prog(struct xdp_md *ctx)
+{
+	asm volatile(
+	"r1 = 0\n"
+	"*(u32 *)(r10 - 4) = r1\n"
+	"r2 = r10\n"
+	"r2 += -4\n"
+	"r1 = %[hash8] ll\n"
+	"call %[bpf_map_lookup_elem]\n"
+	"if r0 == 0 goto l1_%=\n"
+	"r1 = r0\n"
+	"r0 = 2\n"
+	"if r1 != 0 goto l1_%=\n"
+	"r0 = *(u64 *)(r0 + 0)\n"
+	"l1_%=: r0 = 2\n"
+	"exit\n"
+	:
+	: IMM_ADDR(hash8), HELPER(map_lookup_elem)
+	: "memory");
+}
+
+char LICENSE[] SEC("license") = "GPL";
