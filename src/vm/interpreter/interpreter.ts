@@ -194,47 +194,49 @@ export class Interpreter {
     let limit = this.u8.byteLength;
     let depth = baseDepth;
     let p = start;
-    let { op, aux, dst2, src2, off, immLo, immHi } = p;
+    let code = p.code;
     let pc = startPc;
     let a = 0;
 
     for (;;) {
       const i = pc++;
-      const d = dst2[i]!;
-      const s = src2[i]!;
-      switch (op[i]) {
+      const b = i << 2;
+      const w = code[b]!;
+      const d = (w >> 8) & 0xff;
+      const s = (w >> 16) & 0xff;
+      switch (w & 0xff) {
         // ---- ALU (32-bit: result zero-extended, RFC 9669 §4.1) ----
-        case 0x04: r[d] = r[d]! + immLo[i]!; r[d + 1] = 0; break;
+        case 0x04: r[d] = r[d]! + (code[b + 2]! >>> 0); r[d + 1] = 0; break;
         case 0x0c: r[d] = r[d]! + r[s]!; r[d + 1] = 0; break;
-        case 0x14: r[d] = r[d]! - immLo[i]!; r[d + 1] = 0; break;
+        case 0x14: r[d] = r[d]! - (code[b + 2]! >>> 0); r[d + 1] = 0; break;
         case 0x1c: r[d] = r[d]! - r[s]!; r[d + 1] = 0; break;
-        case 0x24: r[d] = Math.imul(r[d]!, immLo[i]!); r[d + 1] = 0; break;
+        case 0x24: r[d] = Math.imul(r[d]!, (code[b + 2]! >>> 0)); r[d + 1] = 0; break;
         case 0x2c: r[d] = Math.imul(r[d]!, r[s]!); r[d + 1] = 0; break;
-        case 0x34: { const b = immLo[i]!; r[d] = b === 0 ? 0 : Math.floor(r[d]! / b); r[d + 1] = 0; break; }
-        case 0x3c: { const b = r[s]!; r[d] = b === 0 ? 0 : Math.floor(r[d]! / b); r[d + 1] = 0; break; }
-        case 0x02: { const b = immLo[i]! | 0; r[d] = b === 0 ? 0 : Math.trunc((r[d]! | 0) / b); r[d + 1] = 0; break; }
-        case 0x0a: { const b = r[s]! | 0; r[d] = b === 0 ? 0 : Math.trunc((r[d]! | 0) / b); r[d + 1] = 0; break; }
-        case 0x44: r[d] = r[d]! | immLo[i]!; r[d + 1] = 0; break;
+        case 0x34: { const y = (code[b + 2]! >>> 0); r[d] = y === 0 ? 0 : Math.floor(r[d]! / y); r[d + 1] = 0; break; }
+        case 0x3c: { const y = r[s]!; r[d] = y === 0 ? 0 : Math.floor(r[d]! / y); r[d + 1] = 0; break; }
+        case 0x02: { const y = code[b + 2]!; r[d] = y === 0 ? 0 : Math.trunc((r[d]! | 0) / y); r[d + 1] = 0; break; }
+        case 0x0a: { const y = r[s]! | 0; r[d] = y === 0 ? 0 : Math.trunc((r[d]! | 0) / y); r[d + 1] = 0; break; }
+        case 0x44: r[d] = r[d]! | (code[b + 2]! >>> 0); r[d + 1] = 0; break;
         case 0x4c: r[d] = r[d]! | r[s]!; r[d + 1] = 0; break;
-        case 0x54: r[d] = r[d]! & immLo[i]!; r[d + 1] = 0; break;
+        case 0x54: r[d] = r[d]! & (code[b + 2]! >>> 0); r[d + 1] = 0; break;
         case 0x5c: r[d] = r[d]! & r[s]!; r[d + 1] = 0; break;
-        case 0x64: r[d] = r[d]! << (immLo[i]! & 31); r[d + 1] = 0; break;
+        case 0x64: r[d] = r[d]! << ((code[b + 2]! >>> 0) & 31); r[d + 1] = 0; break;
         case 0x6c: r[d] = r[d]! << (r[s]! & 31); r[d + 1] = 0; break;
-        case 0x74: r[d] = r[d]! >>> (immLo[i]! & 31); r[d + 1] = 0; break;
+        case 0x74: r[d] = r[d]! >>> ((code[b + 2]! >>> 0) & 31); r[d + 1] = 0; break;
         case 0x7c: r[d] = r[d]! >>> (r[s]! & 31); r[d + 1] = 0; break;
         case 0x84: r[d] = -r[d]!; r[d + 1] = 0; break;
         // Modulo by zero leaves the dividend, truncated to 32 bits for the 32-bit forms.
-        case 0x94: { const b = immLo[i]!; if (b !== 0) r[d] = r[d]! % b; r[d + 1] = 0; break; }
-        case 0x9c: { const b = r[s]!; if (b !== 0) r[d] = r[d]! % b; r[d + 1] = 0; break; }
-        case 0x22: { const b = immLo[i]! | 0; if (b !== 0) r[d] = (r[d]! | 0) % b; r[d + 1] = 0; break; }
-        case 0x2a: { const b = r[s]! | 0; if (b !== 0) r[d] = (r[d]! | 0) % b; r[d + 1] = 0; break; }
-        case 0xa4: r[d] = r[d]! ^ immLo[i]!; r[d + 1] = 0; break;
+        case 0x94: { const y = (code[b + 2]! >>> 0); if (y !== 0) r[d] = r[d]! % y; r[d + 1] = 0; break; }
+        case 0x9c: { const y = r[s]!; if (y !== 0) r[d] = r[d]! % y; r[d + 1] = 0; break; }
+        case 0x22: { const y = code[b + 2]!; if (y !== 0) r[d] = (r[d]! | 0) % y; r[d + 1] = 0; break; }
+        case 0x2a: { const y = r[s]! | 0; if (y !== 0) r[d] = (r[d]! | 0) % y; r[d + 1] = 0; break; }
+        case 0xa4: r[d] = r[d]! ^ (code[b + 2]! >>> 0); r[d + 1] = 0; break;
         case 0xac: r[d] = r[d]! ^ r[s]!; r[d + 1] = 0; break;
-        case 0xb4: r[d] = immLo[i]!; r[d + 1] = 0; break;
+        case 0xb4: r[d] = (code[b + 2]! >>> 0); r[d + 1] = 0; break;
         case 0xbc: r[d] = r[s]!; r[d + 1] = 0; break;
         case 0x42: r[d] = (r[s]! << 24) >> 24; r[d + 1] = 0; break;
         case 0x4a: r[d] = (r[s]! << 16) >> 16; r[d + 1] = 0; break;
-        case 0xc4: r[d] = (r[d]! | 0) >> (immLo[i]! & 31); r[d + 1] = 0; break;
+        case 0xc4: r[d] = (r[d]! | 0) >> ((code[b + 2]! >>> 0) & 31); r[d + 1] = 0; break;
         case 0xcc: r[d] = (r[d]! | 0) >> (r[s]! & 31); r[d + 1] = 0; break;
         // END: le on a little-endian machine only truncates; be swaps (RFC 9669 §4.2).
         case 0x8a: r[d] = r[d]! & 0xffff; r[d + 1] = 0; break;
@@ -246,202 +248,202 @@ export class Interpreter {
 
         // ---- ALU64 ----
         // add/sub and the 64-bit comparisons are written out inline: the switch is too large for TurboFan to inline calls.
-        case 0x07: { const lo = r[d]! + immLo[i]!; r[d] = lo; r[d + 1] = r[d + 1]! + immHi[i]! + (lo > 0xffffffff ? 1 : 0); break; }
+        case 0x07: { const lo = r[d]! + (code[b + 2]! >>> 0); r[d] = lo; r[d + 1] = r[d + 1]! + (code[b + 3]! >>> 0) + (lo > 0xffffffff ? 1 : 0); break; }
         case 0x0f: { const lo = r[d]! + r[s]!; r[d] = lo; r[d + 1] = r[d + 1]! + r[s + 1]! + (lo > 0xffffffff ? 1 : 0); break; }
-        case 0x17: { const lo = r[d]! - immLo[i]!; r[d] = lo; r[d + 1] = r[d + 1]! - immHi[i]! - (lo < 0 ? 1 : 0); break; }
+        case 0x17: { const lo = r[d]! - (code[b + 2]! >>> 0); r[d] = lo; r[d + 1] = r[d + 1]! - (code[b + 3]! >>> 0) - (lo < 0 ? 1 : 0); break; }
         case 0x1f: { const lo = r[d]! - r[s]!; r[d] = lo; r[d + 1] = r[d + 1]! - r[s + 1]! - (lo < 0 ? 1 : 0); break; }
-        case 0x27: mul64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x27: mul64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
         case 0x2f: mul64(r, d, r[s]!, r[s + 1]!); break;
-        case 0x37: div64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x37: div64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
         case 0x3f: div64(r, d, r[s]!, r[s + 1]!); break;
-        case 0x12: sdiv64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x12: sdiv64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
         case 0x1a: sdiv64(r, d, r[s]!, r[s + 1]!); break;
-        case 0x47: r[d] = r[d]! | immLo[i]!; r[d + 1] = r[d + 1]! | immHi[i]!; break;
+        case 0x47: r[d] = r[d]! | (code[b + 2]! >>> 0); r[d + 1] = r[d + 1]! | (code[b + 3]! >>> 0); break;
         case 0x4f: r[d] = r[d]! | r[s]!; r[d + 1] = r[d + 1]! | r[s + 1]!; break;
-        case 0x57: r[d] = r[d]! & immLo[i]!; r[d + 1] = r[d + 1]! & immHi[i]!; break;
+        case 0x57: r[d] = r[d]! & (code[b + 2]! >>> 0); r[d + 1] = r[d + 1]! & (code[b + 3]! >>> 0); break;
         case 0x5f: r[d] = r[d]! & r[s]!; r[d + 1] = r[d + 1]! & r[s + 1]!; break;
-        case 0x67: lsh64(r, d, immLo[i]!); break;
+        case 0x67: lsh64(r, d, (code[b + 2]! >>> 0)); break;
         case 0x6f: lsh64(r, d, r[s]!); break;
-        case 0x77: rsh64(r, d, immLo[i]!); break;
+        case 0x77: rsh64(r, d, (code[b + 2]! >>> 0)); break;
         case 0x7f: rsh64(r, d, r[s]!); break;
         case 0x87: neg64(r, d); break;
-        case 0x97: mod64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x97: mod64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
         case 0x9f: mod64(r, d, r[s]!, r[s + 1]!); break;
-        case 0x32: smod64(r, d, immLo[i]!, immHi[i]!); break;
+        case 0x32: smod64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
         case 0x3a: smod64(r, d, r[s]!, r[s + 1]!); break;
-        case 0xa7: r[d] = r[d]! ^ immLo[i]!; r[d + 1] = r[d + 1]! ^ immHi[i]!; break;
+        case 0xa7: r[d] = r[d]! ^ (code[b + 2]! >>> 0); r[d + 1] = r[d + 1]! ^ (code[b + 3]! >>> 0); break;
         case 0xaf: r[d] = r[d]! ^ r[s]!; r[d + 1] = r[d + 1]! ^ r[s + 1]!; break;
-        case 0xb7: r[d] = immLo[i]!; r[d + 1] = immHi[i]!; break;
+        case 0xb7: r[d] = (code[b + 2]! >>> 0); r[d + 1] = (code[b + 3]! >>> 0); break;
         case 0xbf: r[d] = r[s]!; r[d + 1] = r[s + 1]!; break;
         case 0x52: { const v = (r[s]! << 24) >> 24; r[d] = v; r[d + 1] = v >> 31; break; }
         case 0x5a: { const v = (r[s]! << 16) >> 16; r[d] = v; r[d + 1] = v >> 31; break; }
         case 0x82: { const v = r[s]! | 0; r[d] = v; r[d + 1] = v >> 31; break; }
-        case 0xc7: arsh64(r, d, immLo[i]!); break;
+        case 0xc7: arsh64(r, d, (code[b + 2]! >>> 0)); break;
         case 0xcf: arsh64(r, d, r[s]!); break;
 
         // ---- LD_IMM64 (constant pre-resolved) ----
-        case 0x18: r[d] = immLo[i]!; r[d + 1] = immHi[i]!; pc++; break;
+        case 0x18: r[d] = (code[b + 2]! >>> 0); r[d + 1] = (code[b + 3]! >>> 0); pc++; break;
 
         // ---- LDX / LDX MEMSX (RFC 9669 §5.2: zero- or sign-extended to 64 bits) ----
         case 0x71:
-          a = effectiveAddress(r, s, off[i]!, 1, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, s, code[b + 1]!, 1, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 1, false, i);
           r[d] = dv.getUint8(a); r[d + 1] = 0;
           break;
         case 0x69:
-          a = effectiveAddress(r, s, off[i]!, 2, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, s, code[b + 1]!, 2, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 2, false, i);
           r[d] = dv.getUint16(a, true); r[d + 1] = 0;
           break;
         case 0x61:
-          a = effectiveAddress(r, s, off[i]!, 4, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, s, code[b + 1]!, 4, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 4, false, i);
           r[d] = dv.getUint32(a, true); r[d + 1] = 0;
           break;
         case 0x79:
-          a = effectiveAddress(r, s, off[i]!, 8, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, s, code[b + 1]!, 8, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 8, false, i);
           r[d] = dv.getUint32(a, true); r[d + 1] = dv.getUint32(a + 4, true);
           break;
         case 0x91:
-          a = effectiveAddress(r, s, off[i]!, 1, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, s, code[b + 1]!, 1, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 1, false, i);
           { const v = dv.getInt8(a); r[d] = v; r[d + 1] = v >> 31; }
           break;
         case 0x89:
-          a = effectiveAddress(r, s, off[i]!, 2, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, s, code[b + 1]!, 2, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 2, false, i);
           { const v = dv.getInt16(a, true); r[d] = v; r[d + 1] = v >> 31; }
           break;
         case 0x81:
-          a = effectiveAddress(r, s, off[i]!, 4, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, off[i]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, s, code[b + 1]!, 4, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 4, false, i);
           { const v = dv.getInt32(a, true); r[d] = v; r[d + 1] = v >> 31; }
           break;
 
         // ---- ST / STX ----
         case 0x72:
-          a = effectiveAddress(r, d, off[i]!, 1, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, d, code[b + 1]!, 1, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 1, true, i);
-          dv.setUint8(a, immLo[i]!);
+          dv.setUint8(a, (code[b + 2]! >>> 0));
           break;
         case 0x6a:
-          a = effectiveAddress(r, d, off[i]!, 2, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, d, code[b + 1]!, 2, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 2, true, i);
-          dv.setUint16(a, immLo[i]!, true);
+          dv.setUint16(a, (code[b + 2]! >>> 0), true);
           break;
         case 0x62:
-          a = effectiveAddress(r, d, off[i]!, 4, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, d, code[b + 1]!, 4, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 4, true, i);
-          dv.setUint32(a, immLo[i]!, true);
+          dv.setUint32(a, (code[b + 2]! >>> 0), true);
           break;
         case 0x7a:
-          a = effectiveAddress(r, d, off[i]!, 8, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, d, code[b + 1]!, 8, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 8, true, i);
-          dv.setUint32(a, immLo[i]!, true); dv.setUint32(a + 4, immHi[i]!, true);
+          dv.setUint32(a, (code[b + 2]! >>> 0), true); dv.setUint32(a + 4, (code[b + 3]! >>> 0), true);
           break;
         case 0x73:
-          a = effectiveAddress(r, d, off[i]!, 1, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, d, code[b + 1]!, 1, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 1, true, i);
           dv.setUint8(a, r[s]!);
           break;
         case 0x6b:
-          a = effectiveAddress(r, d, off[i]!, 2, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, d, code[b + 1]!, 2, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 2, true, i);
           dv.setUint16(a, r[s]!, true);
           break;
         case 0x63:
-          a = effectiveAddress(r, d, off[i]!, 4, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, d, code[b + 1]!, 4, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 4, true, i);
           dv.setUint32(a, r[s]!, true);
           break;
         case 0x7b:
-          a = effectiveAddress(r, d, off[i]!, 8, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, d, code[b + 1]!, 8, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 8, true, i);
           dv.setUint32(a, r[s]!, true); dv.setUint32(a + 4, r[s + 1]!, true);
           break;
 
         // ---- BPF_ATOMIC (RFC 9669 §5.3) ----
         case 0xc3:
-          a = effectiveAddress(r, d, off[i]!, 4, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, d, code[b + 1]!, 4, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 4, true, i);
-          this.atomic32(r, aux[i]!, a, s);
+          this.atomic32(r, (w >>> 24), a, s);
           break;
         case 0xdb:
-          a = effectiveAddress(r, d, off[i]!, 8, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, off[i]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          a = effectiveAddress(r, d, code[b + 1]!, 8, limit);
+          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 8, true, i);
-          this.atomic64(r, aux[i]!, a, s);
+          this.atomic64(r, (w >>> 24), a, s);
           break;
 
         // ---- JMP / JMP32 ----
-        case 0x05: pc += off[i]!; break;
-        case 0x06: pc += immLo[i]! | 0; break;
-        case 0x15: if (r[d] === immLo[i] && r[d + 1] === immHi[i]) pc += off[i]!; break;
-        case 0x1d: if (r[d] === r[s] && r[d + 1] === r[s + 1]) pc += off[i]!; break;
-        case 0x55: if (r[d] !== immLo[i] || r[d + 1] !== immHi[i]) pc += off[i]!; break;
-        case 0x5d: if (r[d] !== r[s] || r[d + 1] !== r[s + 1]) pc += off[i]!; break;
-        case 0x45: if ((r[d]! & immLo[i]!) !== 0 || (r[d + 1]! & immHi[i]!) !== 0) pc += off[i]!; break;
-        case 0x4d: if ((r[d]! & r[s]!) !== 0 || (r[d + 1]! & r[s + 1]!) !== 0) pc += off[i]!; break;
-        case 0x25: if ((r[d + 1]! > immHi[i]! || (r[d + 1]! === immHi[i]! && r[d]! > immLo[i]!))) pc += off[i]!; break;
-        case 0x2d: if ((r[d + 1]! > r[s + 1]! || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += off[i]!; break;
-        case 0x35: if (!(immHi[i]! > r[d + 1]! || (immHi[i]! === r[d + 1]! && immLo[i]! > r[d]!))) pc += off[i]!; break;
-        case 0x3d: if (!(r[s + 1]! > r[d + 1]! || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += off[i]!; break;
-        case 0xa5: if ((immHi[i]! > r[d + 1]! || (immHi[i]! === r[d + 1]! && immLo[i]! > r[d]!))) pc += off[i]!; break;
-        case 0xad: if ((r[s + 1]! > r[d + 1]! || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += off[i]!; break;
-        case 0xb5: if (!(r[d + 1]! > immHi[i]! || (r[d + 1]! === immHi[i]! && r[d]! > immLo[i]!))) pc += off[i]!; break;
-        case 0xbd: if (!(r[d + 1]! > r[s + 1]! || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += off[i]!; break;
-        case 0x65: if (((r[d + 1]! | 0) > (immHi[i]! | 0) || (r[d + 1]! === immHi[i]! && r[d]! > immLo[i]!))) pc += off[i]!; break;
-        case 0x6d: if (((r[d + 1]! | 0) > (r[s + 1]! | 0) || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += off[i]!; break;
-        case 0x75: if (!((immHi[i]! | 0) > (r[d + 1]! | 0) || (immHi[i]! === r[d + 1]! && immLo[i]! > r[d]!))) pc += off[i]!; break;
-        case 0x7d: if (!((r[s + 1]! | 0) > (r[d + 1]! | 0) || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += off[i]!; break;
-        case 0xc5: if (((immHi[i]! | 0) > (r[d + 1]! | 0) || (immHi[i]! === r[d + 1]! && immLo[i]! > r[d]!))) pc += off[i]!; break;
-        case 0xcd: if (((r[s + 1]! | 0) > (r[d + 1]! | 0) || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += off[i]!; break;
-        case 0xd5: if (!((r[d + 1]! | 0) > (immHi[i]! | 0) || (r[d + 1]! === immHi[i]! && r[d]! > immLo[i]!))) pc += off[i]!; break;
-        case 0xdd: if (!((r[d + 1]! | 0) > (r[s + 1]! | 0) || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += off[i]!; break;
-        case 0x16: if (r[d] === immLo[i]) pc += off[i]!; break;
-        case 0x1e: if (r[d] === r[s]) pc += off[i]!; break;
-        case 0x56: if (r[d] !== immLo[i]) pc += off[i]!; break;
-        case 0x5e: if (r[d] !== r[s]) pc += off[i]!; break;
-        case 0x46: if ((r[d]! & immLo[i]!) !== 0) pc += off[i]!; break;
-        case 0x4e: if ((r[d]! & r[s]!) !== 0) pc += off[i]!; break;
-        case 0x26: if (r[d]! > immLo[i]!) pc += off[i]!; break;
-        case 0x2e: if (r[d]! > r[s]!) pc += off[i]!; break;
-        case 0x36: if (r[d]! >= immLo[i]!) pc += off[i]!; break;
-        case 0x3e: if (r[d]! >= r[s]!) pc += off[i]!; break;
-        case 0xa6: if (r[d]! < immLo[i]!) pc += off[i]!; break;
-        case 0xae: if (r[d]! < r[s]!) pc += off[i]!; break;
-        case 0xb6: if (r[d]! <= immLo[i]!) pc += off[i]!; break;
-        case 0xbe: if (r[d]! <= r[s]!) pc += off[i]!; break;
-        case 0x66: if ((r[d]! | 0) > (immLo[i]! | 0)) pc += off[i]!; break;
-        case 0x6e: if ((r[d]! | 0) > (r[s]! | 0)) pc += off[i]!; break;
-        case 0x76: if ((r[d]! | 0) >= (immLo[i]! | 0)) pc += off[i]!; break;
-        case 0x7e: if ((r[d]! | 0) >= (r[s]! | 0)) pc += off[i]!; break;
-        case 0xc6: if ((r[d]! | 0) < (immLo[i]! | 0)) pc += off[i]!; break;
-        case 0xce: if ((r[d]! | 0) < (r[s]! | 0)) pc += off[i]!; break;
-        case 0xd6: if ((r[d]! | 0) <= (immLo[i]! | 0)) pc += off[i]!; break;
-        case 0xde: if ((r[d]! | 0) <= (r[s]! | 0)) pc += off[i]!; break;
+        case 0x05: pc += code[b + 1]!; break;
+        case 0x06: pc += code[b + 2]!; break;
+        case 0x15: if (r[d] === (code[b + 2]! >>> 0) && r[d + 1] === (code[b + 3]! >>> 0)) pc += code[b + 1]!; break;
+        case 0x1d: if (r[d] === r[s] && r[d + 1] === r[s + 1]) pc += code[b + 1]!; break;
+        case 0x55: if (r[d] !== (code[b + 2]! >>> 0) || r[d + 1] !== (code[b + 3]! >>> 0)) pc += code[b + 1]!; break;
+        case 0x5d: if (r[d] !== r[s] || r[d + 1] !== r[s + 1]) pc += code[b + 1]!; break;
+        case 0x45: if ((r[d]! & (code[b + 2]! >>> 0)) !== 0 || (r[d + 1]! & (code[b + 3]! >>> 0)) !== 0) pc += code[b + 1]!; break;
+        case 0x4d: if ((r[d]! & r[s]!) !== 0 || (r[d + 1]! & r[s + 1]!) !== 0) pc += code[b + 1]!; break;
+        case 0x25: if ((r[d + 1]! > (code[b + 3]! >>> 0) || (r[d + 1]! === (code[b + 3]! >>> 0) && r[d]! > (code[b + 2]! >>> 0)))) pc += code[b + 1]!; break;
+        case 0x2d: if ((r[d + 1]! > r[s + 1]! || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += code[b + 1]!; break;
+        case 0x35: if (!((code[b + 3]! >>> 0) > r[d + 1]! || ((code[b + 3]! >>> 0) === r[d + 1]! && (code[b + 2]! >>> 0) > r[d]!))) pc += code[b + 1]!; break;
+        case 0x3d: if (!(r[s + 1]! > r[d + 1]! || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += code[b + 1]!; break;
+        case 0xa5: if (((code[b + 3]! >>> 0) > r[d + 1]! || ((code[b + 3]! >>> 0) === r[d + 1]! && (code[b + 2]! >>> 0) > r[d]!))) pc += code[b + 1]!; break;
+        case 0xad: if ((r[s + 1]! > r[d + 1]! || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += code[b + 1]!; break;
+        case 0xb5: if (!(r[d + 1]! > (code[b + 3]! >>> 0) || (r[d + 1]! === (code[b + 3]! >>> 0) && r[d]! > (code[b + 2]! >>> 0)))) pc += code[b + 1]!; break;
+        case 0xbd: if (!(r[d + 1]! > r[s + 1]! || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += code[b + 1]!; break;
+        case 0x65: if (((r[d + 1]! | 0) > ((code[b + 3]! >>> 0) | 0) || (r[d + 1]! === (code[b + 3]! >>> 0) && r[d]! > (code[b + 2]! >>> 0)))) pc += code[b + 1]!; break;
+        case 0x6d: if (((r[d + 1]! | 0) > (r[s + 1]! | 0) || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += code[b + 1]!; break;
+        case 0x75: if (!(((code[b + 3]! >>> 0) | 0) > (r[d + 1]! | 0) || ((code[b + 3]! >>> 0) === r[d + 1]! && (code[b + 2]! >>> 0) > r[d]!))) pc += code[b + 1]!; break;
+        case 0x7d: if (!((r[s + 1]! | 0) > (r[d + 1]! | 0) || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += code[b + 1]!; break;
+        case 0xc5: if ((((code[b + 3]! >>> 0) | 0) > (r[d + 1]! | 0) || ((code[b + 3]! >>> 0) === r[d + 1]! && (code[b + 2]! >>> 0) > r[d]!))) pc += code[b + 1]!; break;
+        case 0xcd: if (((r[s + 1]! | 0) > (r[d + 1]! | 0) || (r[s + 1]! === r[d + 1]! && r[s]! > r[d]!))) pc += code[b + 1]!; break;
+        case 0xd5: if (!((r[d + 1]! | 0) > ((code[b + 3]! >>> 0) | 0) || (r[d + 1]! === (code[b + 3]! >>> 0) && r[d]! > (code[b + 2]! >>> 0)))) pc += code[b + 1]!; break;
+        case 0xdd: if (!((r[d + 1]! | 0) > (r[s + 1]! | 0) || (r[d + 1]! === r[s + 1]! && r[d]! > r[s]!))) pc += code[b + 1]!; break;
+        case 0x16: if (r[d] === (code[b + 2]! >>> 0)) pc += code[b + 1]!; break;
+        case 0x1e: if (r[d] === r[s]) pc += code[b + 1]!; break;
+        case 0x56: if (r[d] !== (code[b + 2]! >>> 0)) pc += code[b + 1]!; break;
+        case 0x5e: if (r[d] !== r[s]) pc += code[b + 1]!; break;
+        case 0x46: if ((r[d]! & (code[b + 2]! >>> 0)) !== 0) pc += code[b + 1]!; break;
+        case 0x4e: if ((r[d]! & r[s]!) !== 0) pc += code[b + 1]!; break;
+        case 0x26: if (r[d]! > (code[b + 2]! >>> 0)) pc += code[b + 1]!; break;
+        case 0x2e: if (r[d]! > r[s]!) pc += code[b + 1]!; break;
+        case 0x36: if (r[d]! >= (code[b + 2]! >>> 0)) pc += code[b + 1]!; break;
+        case 0x3e: if (r[d]! >= r[s]!) pc += code[b + 1]!; break;
+        case 0xa6: if (r[d]! < (code[b + 2]! >>> 0)) pc += code[b + 1]!; break;
+        case 0xae: if (r[d]! < r[s]!) pc += code[b + 1]!; break;
+        case 0xb6: if (r[d]! <= (code[b + 2]! >>> 0)) pc += code[b + 1]!; break;
+        case 0xbe: if (r[d]! <= r[s]!) pc += code[b + 1]!; break;
+        case 0x66: if ((r[d]! | 0) > (code[b + 2]!)) pc += code[b + 1]!; break;
+        case 0x6e: if ((r[d]! | 0) > (r[s]! | 0)) pc += code[b + 1]!; break;
+        case 0x76: if ((r[d]! | 0) >= (code[b + 2]!)) pc += code[b + 1]!; break;
+        case 0x7e: if ((r[d]! | 0) >= (r[s]! | 0)) pc += code[b + 1]!; break;
+        case 0xc6: if ((r[d]! | 0) < (code[b + 2]!)) pc += code[b + 1]!; break;
+        case 0xce: if ((r[d]! | 0) < (r[s]! | 0)) pc += code[b + 1]!; break;
+        case 0xd6: if ((r[d]! | 0) <= (code[b + 2]!)) pc += code[b + 1]!; break;
+        case 0xde: if ((r[d]! | 0) <= (r[s]! | 0)) pc += code[b + 1]!; break;
 
         // ---- calls and exit ----
         case 0x85:
         case 0x8d: {
-          const id = op[i] === 0x85 ? immLo[i]! | 0 : r[d]!;
+          const id = (w & 0xff) === 0x85 ? code[b + 2]! : r[d]!;
           const impl = this.helpers(id);
           if (impl === undefined) this.fault(p, i, `unknown helper ${id}`);
           call.insn = i;
@@ -454,7 +456,7 @@ export class Interpreter {
             call.pendingTail = undefined;
             call.tailCallCount++;
             p = this.prepare(target);
-            ({ op, aux, dst2, src2, off, immLo, immHi } = p);
+            code = p.code;
             pc = 0;
           }
           break;
@@ -466,7 +468,7 @@ export class Interpreter {
           frameSaved.set(r.subarray(R6, R10 + 2), depth * 10);
           r[R10] = r[R10]! - STACK_FRAME_SIZE;
           depth++;
-          pc += immLo[i]! | 0;
+          pc += code[b + 2]!;
           break;
         }
         case 0x95: {
@@ -477,16 +479,15 @@ export class Interpreter {
           pc = frameRet[k]!;
           if (frameProg[k] !== p) {
             p = frameProg[k]!;
-            ({ op, aux, dst2, src2, off, immLo, immHi } = p);
+            code = p.code;
           }
           break;
         }
 
         case 0xc2: this.fault(p, i, 'kfunc calls are not supported');
         default: {
-          const code = op[i];
-          if (code === undefined) this.fault(p, i, 'execution ran past the last instruction');
-          if (code !== 0) this.fault(p, i, 'legacy packet loads (LD_ABS/LD_IND) need an skb and are not supported');
+          if (i < 0 || i >= p.length) this.fault(p, i, 'execution ran past the last instruction');
+          if ((w & 0xff) !== 0) this.fault(p, i, 'legacy packet loads (LD_ABS/LD_IND) need an skb and are not supported');
           this.fault(p, i, `invalid instruction: ${p.invalid.get(i) ?? 'unknown'}`);
         }
       }
