@@ -83,7 +83,7 @@ export function parseMaps(elf: ElfFile, btf: BtfSpec | undefined): ParsedMaps {
 
 /** `struct bpf_map_def { type, key_size, value_size, max_entries, map_flags }`, one per symbol (libbpf's legacy path). */
 function parseLegacyMaps(elf: ElfFile, sec: ElfSection): { offset: number; spec: MapSpec }[] {
-  const syms = elf.symbols.filter((s) => s.sectionIndex === sec.index && s.type !== SymbolType.SECTION && s.name !== '');
+  const syms = elf.symbolsIn(sec.index).filter((s) => s.type !== SymbolType.SECTION && s.name !== '');
   if (syms.length === 0) return [];
   if (sec.type === SectionType.NOBITS) throw new ObjectFormatError('legacy map definitions have no data', { section: sec.name, byteOffset: 0 });
   const defSize = Math.floor(sec.size / syms.length);
@@ -160,8 +160,17 @@ function parseBtfMaps(elf: ElfFile, btf: BtfSpec, sec: ElfSection): { offset: nu
   }));
 }
 
+const symbolIndex = new WeakMap<ElfSection, Map<string, ElfSymbol>>();
+
+/** The symbol a BTF VAR of this section stands for (libbpf's btf_fixup_datasec looks it up by name). */
 function symbolIn(elf: ElfFile, sec: ElfSection, name: string): ElfSymbol {
-  const sym = elf.symbols.find((s) => s.sectionIndex === sec.index && s.name === name && s.type !== SymbolType.SECTION);
+  let byName = symbolIndex.get(sec);
+  if (!byName) {
+    byName = new Map();
+    for (const s of elf.symbolsIn(sec.index)) if (s.type !== SymbolType.SECTION && !byName.has(s.name)) byName.set(s.name, s);
+    symbolIndex.set(sec, byName);
+  }
+  const sym = byName.get(name);
   if (!sym) throw new ObjectFormatError(`no ELF symbol for BTF variable ${name}`, { section: sec.name, byteOffset: 0 });
   return sym;
 }

@@ -71,8 +71,8 @@ export function parsePrograms(src: Sources): ProgramSpec[] {
   };
   const funcsIn = (s: ElfSection): Func[] => {
     const out: Func[] = [];
-    for (const sym of elf.symbols) {
-      if (sym.sectionIndex !== s.index || sym.type !== SymbolType.FUNC) continue;
+    for (const sym of elf.symbolsIn(s.index)) {
+      if (sym.type !== SymbolType.FUNC) continue;
       if (sym.value % 8 !== 0 || sym.size % 8 !== 0 || sym.size === 0 || sym.value + sym.size > s.size) {
         throw new ObjectFormatError(`function ${sym.name} (${sym.size} bytes at ${sym.value}) is not whole instructions inside the section`,
           { section: s.name, byteOffset: sym.value });

@@ -69,6 +69,8 @@ export interface ElfFile {
   /** REL relocations keyed by the index of the section they patch. */
   readonly relocations: ReadonlyMap<number, readonly ElfRelocation[]>;
   sectionByName(name: string): ElfSection | undefined;
+  /** Symbols defined in one section, in symbol-table order. */
+  symbolsIn(sectionIndex: number): readonly ElfSymbol[];
 }
 
 export function parseElf(bytes: Uint8Array): ElfFile {
@@ -165,9 +167,15 @@ export function parseElf(bytes: Uint8Array): ElfFile {
 
   const byName = new Map<string, ElfSection>();
   for (const s of sections) if (!byName.has(s.name)) byName.set(s.name, s);
+  const bySection = new Map<number, ElfSymbol[]>();
+  for (const sym of symbols) {
+    const list = bySection.get(sym.sectionIndex);
+    if (list) list.push(sym); else bySection.set(sym.sectionIndex, [sym]);
+  }
   return Object.freeze({
     sections, symbols, relocations,
     sectionByName: (name: string) => byName.get(name),
+    symbolsIn: (index: number) => bySection.get(index) ?? [],
   });
 }
 

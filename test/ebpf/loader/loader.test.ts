@@ -171,3 +171,20 @@ test('withGlobalData replaces one global-data map and leaves the original spec a
   assert.throws(() => withGlobalData(o, '.nope', new Uint8Array(8)), /no global-data map \.nope/);
   assert.throws(() => withGlobalData(parseObject(fixture('maps_btf.o')), 'flows', new Uint8Array(24)), GlobalDataError);
 });
+
+test('an object without BTF still yields its maps and code, with no line info', () => {
+  const o = parseObject(fixture('legacy_maps_nobtf.o'));
+  const withBtf = parseObject(fixture('legacy_maps.o'));
+  assert.equal(o.btf, undefined);
+  assert.deepEqual(o.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags]),
+    withBtf.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags]));
+  assert.deepEqual(o.programs[0]!.insns, withBtf.programs[0]!.insns);
+  assert.deepEqual(o.programs[0]!.lines, []);
+  assert.deepEqual(o.programs[0]!.funcs, [{ insn: 0, name: 'legacy', linkage: 'global' }]);
+});
+
+test('parsed specs are frozen', () => {
+  const o = globals();
+  assert.ok(Object.isFrozen(o) && Object.isFrozen(o.programs) && Object.isFrozen(o.maps));
+  assert.ok(Object.isFrozen(o.programs[0]!.insns[0]) && Object.isFrozen(o.maps[0]!.globals));
+});
