@@ -12,7 +12,8 @@
  *
  * Output (stdout, one JSON object per line):
  *   {"meta":"program",...} / {"meta":"map",...}      with --meta: what was loaded (types, sizes, helpers)
- *   {"i":0,"action":"XDP_PASS","len":74,"hex":"..."} one per frame; the caller hashes "hex" into "sha1"
+ *   {"i":0,"action":"XDP_PASS","len":74,"hex":"..."} one per frame; the caller hashes "hex" into "sha1";
+ *                                                    "meta":"..." adds XDP metadata left before the frame
  *   {"i":3,"skipped":"..."}                          a frame the kernel cannot run (under ETH_HLEN, ...)
  *   {"i":0,"action":"XDP_DROP","durationNs":12}       --bench: the kernel's own per-run figure
  *   {"map":"NAME","key":"..","value":".."}           --dump-maps, sorted by map name then key bytes
@@ -842,6 +843,10 @@ static void run_frames(int prog_fd, const struct capture *c, const struct option
 		uint32_t meta = ctx_out.data <= opts.data_size_out ? ctx_out.data : 0;
 		printf("{\"i\":%zu,\"action\":\"%s\",\"len\":%u,\"hex\":\"", i, action, opts.data_size_out - meta);
 		print_hex(stdout, out + meta, opts.data_size_out - meta);
+		if (meta) {
+			fputs("\",\"meta\":\"", stdout);
+			print_hex(stdout, out, meta);
+		}
 		fputs("\"}\n", stdout);
 	}
 	free(out);

@@ -4,7 +4,8 @@
  * every map entry; and leaves out, by design, what the kernel cannot judge (frames under 14 bytes, bytes of
  * frames over 3,520, results that depend on time, randomness or the host, LRU contents after evictions).
  */
-import type { KernelMapInfo, KernelProgramInfo, KernelRunResult, MapDumpLine } from './oracle-types.js';
+import { createHash } from 'node:crypto';
+import type { KernelFrameResult, KernelMapInfo, KernelProgramInfo, KernelRunResult, MapDumpLine } from './oracle-types.js';
 
 /** One `xdpjit run --jsonl` frame line. */
 export interface EngineFrameLine {
@@ -157,7 +158,7 @@ function compareFrames(input: CompareInput, out: Mismatch[], notes: string[]): n
       continue;
     }
     if (k.len !== e.len) {
-      out.push({ kind: 'frame', i, what: 'len', kernel: String(k.len), xdpjit: String(e.len) });
+      out.push({ kind: 'frame', i, what: 'len', kernel: String(k.len), xdpjit: `${e.len}${includesMetadata(k, e) ? ` (the ${(k.metaHex as string).length / 2} bytes of XDP metadata before data, then the frame: the frame that leaves starts at data)` : ''}` });
       continue;
     }
     if (k.action === 'XDP_DROP' || k.action === 'XDP_ABORTED') continue;
@@ -180,6 +181,12 @@ function compareFrames(input: CompareInput, out: Mismatch[], notes: string[]): n
   }
   if (jumbo > 0) notes.push(`${jumbo} over ${MAX_LINEAR} B: bytes not compared`);
   return compared;
+}
+
+/** Whether the engine's output is the kernel's metadata followed by the kernel's frame. */
+function includesMetadata(k: KernelFrameResult, e: EngineFrameLine): boolean {
+  if (k.metaHex === undefined || e.len !== k.len + k.metaHex.length / 2) return false;
+  return createHash('sha1').update(Buffer.from(k.metaHex + k.hex, 'hex')).digest('hex') === e.sha1;
 }
 
 const hexByte = (b: number | undefined): string => (b === undefined ? 'end of frame' : `0x${b.toString(16).padStart(2, '0')}`);

@@ -14,6 +14,8 @@ export interface KernelFrameResult {
   readonly sha1: string;
   /** The output bytes, lowercase hex. */
   readonly hex: string;
+  /** XDP metadata the program left in front of the frame (bpf_xdp_adjust_meta), lowercase hex; not part of the frame. */
+  readonly metaHex?: string;
 }
 
 /** One `--dump-maps` line: `value` for shared maps, `values` (one per possible CPU) for per-CPU maps. */

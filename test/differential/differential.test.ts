@@ -10,7 +10,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,6 +21,7 @@ import {
   compareRuns,
   decodeClassicPcap,
   describeMismatch,
+  encodeClassicPcap,
   kernelAvailable,
   KernelLoadError,
   policyFor,
@@ -27,6 +29,7 @@ import {
   type ClassicPcap,
   type CompareReport,
   type KernelRunResult,
+  type Mismatch,
 } from '../../src/oracle/index.js';
 import { POLICY_OVERRIDES } from './policy-overrides.js';
 import { REPO_ROOT, runXdpjit } from './xdpjit-cli.js';
@@ -37,16 +40,30 @@ const PCAPS_DIR = process.env.XDPJIT_DIFF_PCAPS ?? join(REPO_ROOT, 'pcaps');
 /* One oracle or xdpjit process per core. */
 const PARALLEL = 2;
 const LINKTYPE_ETHERNET = 1;
+/* linux/if_ether.h: BPF_PROG_TEST_RUN refuses XDP input shorter than this. */
+const ETH_HLEN = 14;
+
+/** A capture as both sides run it. */
+interface Capture {
+  readonly name: string;
+  /** The file both sides read: the original, or a copy without the frames the kernel refuses. */
+  readonly path: string;
+  readonly inputLengths: readonly number[];
+  /** Index in the original capture of each frame of `path`. */
+  readonly originalIndex: readonly number[];
+  readonly removed: number;
+}
 
 interface Case {
   readonly obj: string;
   readonly prog: string;
-  readonly pcap: string;
+  readonly capture: Capture;
   readonly mapsFile?: string;
 }
 
 type Outcome =
   | { readonly kind: 'compared'; readonly engine: string; readonly report: CompareReport }
+  | { readonly kind: 'failed'; readonly engine: string; readonly reason: string }
   | { readonly kind: 'skipped'; readonly engine: string; readonly reason: string };
 
 interface CaseResult {
@@ -90,7 +107,8 @@ async function usableEngines(requested: readonly string[], pcap: string): Promis
   const refused: string[] = [];
   for (const engine of requested) {
     const r = await runXdpjit({ obj: join(PROGRAMS_DIR, 'xdp_pass.o'), prog: 'xdp_pass', pcap, engine });
-    if (r.ok) engines.push(engine);
+    // Only a refusal (exit 2: no such engine) leaves it out; an engine that fails is compared, and fails.
+    if (r.ok || !r.refused) engines.push(engine);
     else refused.push(`${engine}: ${r.reason}`);
   }
   return { engines, refused };
@@ -98,24 +116,27 @@ async function usableEngines(requested: readonly string[], pcap: string): Promis
 
 /**
  * The captures worth comparing: Ethernet classic pcaps (others are refused by both sides, which the CLI
- * tests cover), each distinct frame sequence once (mixed.be.pcap and mixed.ns.pcap hold mixed.pcap's frames).
+ * tests cover), each distinct frame sequence once (mixed.be.pcap and mixed.ns.pcap hold mixed.pcap's
+ * frames). Frames under ETH_HLEN are taken out of what both sides run: the kernel refuses them, and their
+ * effect on xdpjit's maps would otherwise make every later map comparison moot (§4b: not compared).
  */
-async function distinctCaptures(paths: readonly string[]): Promise<{ pcaps: string[]; notes: string[] }> {
-  const pcaps: string[] = [];
+async function distinctCaptures(paths: readonly string[], workDir: string): Promise<{ captures: Capture[]; notes: string[] }> {
+  const captures: Capture[] = [];
   const notes: string[] = [];
   const seen = new Map<string, string>();
   // Plain names first, so a duplicate's report names its variant (mixed.be.pcap), not the original.
   const dots = (p: string): number => basename(p).split('.').length;
   for (const path of [...paths].sort((a, b) => dots(a) - dots(b) || (a < b ? -1 : 1))) {
+    const name = basename(path);
     let capture: ClassicPcap;
     try {
       capture = decodeClassicPcap(await readFile(path));
     } catch (err) {
-      notes.push(`${basename(path)}: not compared, ${(err as Error).message}`);
+      notes.push(`${name}: not compared, ${(err as Error).message}`);
       continue;
     }
     if (capture.linkType !== LINKTYPE_ETHERNET) {
-      notes.push(`${basename(path)}: not compared, link type ${capture.linkType} is not Ethernet`);
+      notes.push(`${name}: not compared, link type ${capture.linkType} is not Ethernet`);
       continue;
     }
     const digest = createHash('sha1');
@@ -123,33 +144,46 @@ async function distinctCaptures(paths: readonly string[]): Promise<{ pcaps: stri
     const key = digest.digest('hex');
     const same = seen.get(key);
     if (same) {
-      notes.push(`${basename(path)}: same frames as ${same}`);
+      notes.push(`${name}: same frames as ${same}`);
       continue;
     }
-    seen.set(key, basename(path));
-    pcaps.push(path);
+    seen.set(key, name);
+    const originalIndex = capture.frames.flatMap((f, i) => (f.length >= ETH_HLEN ? [i] : []));
+    const removed = capture.frames.length - originalIndex.length;
+    let runPath = path;
+    if (removed > 0) {
+      runPath = join(workDir, name);
+      await writeFile(runPath, encodeClassicPcap(originalIndex.map((i) => capture.frames[i] as Uint8Array)));
+      notes.push(`${name}: ${removed} frame(s) under ${ETH_HLEN} bytes left out (the kernel refuses them); frame numbers below are the original ones`);
+    }
+    const inputLengths = originalIndex.map((i) => (capture.frames[i] as Uint8Array).length);
+    captures.push({ name, path: runPath, inputLengths, originalIndex, removed });
   }
-  return { pcaps, notes };
+  return { captures, notes };
+}
+
+/** A mismatch with the frame number of the original capture. */
+function inOriginalNumbers(m: Mismatch, capture: Capture): Mismatch {
+  return m.kind === 'frame' ? { ...m, i: capture.originalIndex[m.i] ?? m.i } : m;
 }
 
 async function runCase(c: Case, engines: readonly string[], possibleCpus: number): Promise<CaseResult> {
   let kernel: KernelRunResult;
   try {
-    kernel = await runKernel(c.obj, c.pcap, { prog: c.prog, dumpMaps: true, ...(c.mapsFile ? { mapsFile: c.mapsFile } : {}) });
+    kernel = await runKernel(c.obj, c.capture.path, { prog: c.prog, dumpMaps: true, ...(c.mapsFile ? { mapsFile: c.mapsFile } : {}) });
   } catch (err) {
     const reason = err instanceof KernelLoadError ? `the kernel refuses to load it: ${err.message}` : `kernel oracle failed: ${(err as Error).message}`;
     return { c, outcomes: engines.map((engine) => ({ kind: 'skipped', engine, reason })) };
   }
-  const inputLengths = decodeClassicPcap(await readFile(c.pcap)).frames.map((f) => f.length);
   const policy = policyFor(kernel.program, POLICY_OVERRIDES);
   const outcomes: Outcome[] = [];
   for (const engine of engines) {
-    const x = await runXdpjit({ ...c, engine });
+    const x = await runXdpjit({ obj: c.obj, prog: c.prog, pcap: c.capture.path, engine, ...(c.mapsFile ? { mapsFile: c.mapsFile } : {}) });
     if (!x.ok) {
-      outcomes.push({ kind: 'skipped', engine, reason: `xdpjit refuses it: ${x.reason}` });
+      outcomes.push(x.refused ? { kind: 'skipped', engine, reason: `xdpjit refuses it: ${x.reason}` } : { kind: 'failed', engine, reason: x.reason });
       continue;
     }
-    outcomes.push({ kind: 'compared', engine, report: compareRuns({ kernel, xdpjit: x.run, inputLengths, policy, possibleCpus }) });
+    outcomes.push({ kind: 'compared', engine, report: compareRuns({ kernel, xdpjit: x.run, inputLengths: c.capture.inputLengths, policy, possibleCpus }) });
   }
   return { c, outcomes };
 }
@@ -158,8 +192,8 @@ function summaryTable(results: readonly CaseResult[]): string {
   const rows: string[][] = [['program', 'pcap', 'engine', 'frames', 'map entries', 'mismatches', 'notes']];
   for (const { c, outcomes } of results) {
     for (const o of outcomes) {
-      const head = [c.prog, basename(c.pcap), o.engine];
-      if (o.kind === 'skipped') rows.push([...head, '-', '-', 'skipped', o.reason.slice(0, 120)]);
+      const head = [c.prog, c.capture.name, o.engine];
+      if (o.kind !== 'compared') rows.push([...head, '-', '-', o.kind, o.reason.slice(0, 120)]);
       else rows.push([...head, String(o.report.framesCompared), String(o.report.mapEntriesCompared), String(o.report.mismatches.length), o.report.notes.join('; ')]);
     }
   }
@@ -176,14 +210,16 @@ test('differential: kernel BPF_PROG_TEST_RUN vs xdpjit, every program × capture
     return;
   }
   const objects = listFiles(PROGRAMS_DIR, '.o');
-  const { pcaps, notes } = await distinctCaptures(listFiles(PCAPS_DIR, '.pcap'));
+  const workDir = await mkdtemp(join(tmpdir(), 'xdpjit-differential-'));
+  t.after(() => rm(workDir, { recursive: true, force: true }));
+  const { captures, notes } = await distinctCaptures(listFiles(PCAPS_DIR, '.pcap'), workDir);
   for (const n of notes) t.diagnostic(n);
-  if (objects.length === 0 || pcaps.length === 0) {
-    t.skip(`nothing to compare: ${objects.length} objects in programs/, ${pcaps.length} captures in pcaps/`);
+  if (objects.length === 0 || captures.length === 0) {
+    t.skip(`nothing to compare: ${objects.length} objects in programs/, ${captures.length} captures in pcaps/`);
     return;
   }
   const requested = (process.env.XDPJIT_DIFF_ENGINES ?? 'interp,jit').split(',').map((s) => s.trim()).filter(Boolean);
-  const { engines, refused } = await usableEngines(requested, pcaps[0] as string);
+  const { engines, refused } = await usableEngines(requested, (captures[0] as Capture).path);
   for (const r of refused) t.diagnostic(`engine left out: ${r}`);
   if (engines.length === 0) {
     t.skip(`no xdpjit engine runs xdp_pass.o (${refused.join('; ')})`);
@@ -195,7 +231,7 @@ test('differential: kernel BPF_PROG_TEST_RUN vs xdpjit, every program × capture
     const maps = obj.replace(/\.o$/, '.maps');
     for (const prog of await xdpPrograms(obj)) {
       if (only && !only.includes(prog)) continue;
-      for (const pcap of pcaps) cases.push({ obj, prog, pcap, ...(existsSync(maps) ? { mapsFile: maps } : {}) });
+      for (const capture of captures) cases.push({ obj, prog, capture, ...(existsSync(maps) ? { mapsFile: maps } : {}) });
     }
   }
   const results = await pool(cases, PARALLEL, (c) => runCase(c, engines, k.possibleCpus));
@@ -205,11 +241,12 @@ test('differential: kernel BPF_PROG_TEST_RUN vs xdpjit, every program × capture
 
   for (const { c, outcomes } of results) {
     for (const o of outcomes) {
-      if (o.kind !== 'compared') continue;
-      await t.test(`${c.prog} × ${basename(c.pcap)} [${o.engine}]`, () => {
+      if (o.kind === 'skipped') continue;
+      await t.test(`${c.prog} × ${c.capture.name} [${o.engine}]`, () => {
+        if (o.kind === 'failed') assert.fail(`xdpjit run --engine ${o.engine} failed on ${basename(c.obj)}: ${o.reason}`);
         const { mismatches } = o.report;
         if (mismatches.length === 0) return;
-        const first = mismatches.slice(0, 5).map(describeMismatch).join('\n  ');
+        const first = mismatches.slice(0, 5).map((m) => describeMismatch(inOriginalNumbers(m, c.capture))).join('\n  ');
         assert.fail(`${mismatches.length} mismatch(es) between the kernel and xdpjit --engine ${o.engine} (${basename(c.obj)}${c.mapsFile ? ` with ${basename(c.mapsFile)}` : ''}), first:\n  ${first}`);
       });
     }

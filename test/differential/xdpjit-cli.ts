@@ -21,7 +21,10 @@ export interface CliCase {
   readonly engine: string;
 }
 
-export type CliOutcome = { readonly ok: true; readonly run: EngineRun; readonly exitCode: number; readonly stderr: string } | { readonly ok: false; readonly reason: string };
+/** `refused`: exit 2, xdpjit says it cannot run this (a reason to skip); otherwise it failed (a finding). */
+export type CliOutcome =
+  | { readonly ok: true; readonly run: EngineRun; readonly exitCode: number; readonly stderr: string }
+  | { readonly ok: false; readonly refused: boolean; readonly reason: string };
 
 function exec(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -45,7 +48,7 @@ async function runKernelAsEngine(c: CliCase): Promise<CliOutcome> {
     for (const i of k.skipped) frames.push({ i, action: 'XDP_PASS', len: 0, sha1: '' });
     return { ok: true, run: { frames, maps: k.maps, leftBytes }, exitCode: 0, stderr: '' };
   } catch (err) {
-    if (err instanceof KernelLoadError) return { ok: false, reason: err.message };
+    if (err instanceof KernelLoadError) return { ok: false, refused: true, reason: err.message };
     throw err;
   }
 }
@@ -59,7 +62,7 @@ export async function runXdpjit(c: CliCase): Promise<CliOutcome> {
     const args = ['run', c.obj, '--pcap', c.pcap, '--prog', c.prog, '--engine', c.engine, '--jsonl', '--dump-maps', '--out', out];
     if (c.mapsFile !== undefined) args.push('--maps', c.mapsFile);
     const r = await exec(args);
-    if (r.code === 2) return { ok: false, reason: firstLine(r.stderr) || `exit 2: ${firstLine(r.stdout)}` };
+    if (r.code === 2) return { ok: false, refused: true, reason: firstLine(r.stderr) || `exit 2: ${firstLine(r.stdout)}` };
     const frames: EngineFrameLine[] = [];
     const maps: MapDumpLine[] = [];
     for (const text of r.stdout.split('\n')) {
@@ -68,7 +71,7 @@ export async function runXdpjit(c: CliCase): Promise<CliOutcome> {
       if (typeof line.map === 'string') maps.push(line as unknown as MapDumpLine);
       else if (typeof line.i === 'number') frames.push(line as unknown as EngineFrameLine);
     }
-    if (frames.length === 0 && r.code !== 0) return { ok: false, reason: `exit ${r.code}: ${firstLine(r.stderr)}` };
+    if (frames.length === 0 && r.code !== 0) return { ok: false, refused: false, reason: `exit ${r.code}: ${firstLine(r.stderr)}` };
     let leftBytes: Uint8Array[] | undefined;
     try {
       leftBytes = [...decodeClassicPcap(await readFile(out)).frames];

@@ -59,6 +59,12 @@ test('action, length and bytes mismatches; bytes located from the --out capture;
   assert.match(describeMismatch(r.mismatches[1]!), /frame 1: bytes differs \(first differing byte at offset 1\).*0x11.*0x99/);
 });
 
+test('an engine output that is metadata + frame is named as such', () => {
+  const kernel = { ...kf(0, 'XDP_PASS', 'aabbcc'), metaHex: '0102' };
+  const r = compareRuns({ kernel: kernelRun([kernel]), xdpjit: { frames: [ef(0, 'XDP_PASS', '0102aabbcc')], maps: [] }, inputLengths: [3], policy: ALL, possibleCpus: 2 });
+  assert.match(describeMismatch(r.mismatches[0]!), /len differs.*5 \(the 2 bytes of XDP metadata/);
+});
+
 test('short frames the kernel refused, and bytes of frames over 3520, are not compared; a missing or failed frame is', () => {
   const big = 'ab'.repeat(4000);
   const r = compareRuns({

@@ -100,6 +100,7 @@ test('metadata in front of the frame is not part of the output frame', async (t)
     const frame = ethernetFrame(IPV4, 50);
     const r = await runKernel(obj, await w.write('f.pcap', encodeClassicPcap([frame])));
     assert.deepEqual([r.frames[0]?.action, r.frames[0]?.len, r.frames[0]?.hex], ['XDP_PASS', frame.length, hexOf(frame)]);
+    assert.equal(r.frames[0]?.metaHex, '8877665544332211', 'the metadata is reported beside the frame');
   });
 });
 
