@@ -29,7 +29,18 @@ async function loadEngine(name: string): Promise<RawEngine | string> {
   return mod.createJitRawEngine();
 }
 
-export async function run(args: string[]): Promise<number> {
+/** Where the runner writes; the process's streams unless a caller (a test) passes its own. */
+export interface CliOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processOutput: CliOutput = {
+  out: (text) => { process.stdout.write(text); },
+  err: (text) => { process.stderr.write(text); },
+};
+
+export async function run(args: string[], io: CliOutput = processOutput): Promise<number> {
   let dir: string | undefined;
   let engineName = 'interp';
   for (let k = 0; k < args.length; k++) {
@@ -37,31 +48,31 @@ export async function run(args: string[]): Promise<number> {
     if (a === '--engine') {
       const v = args[++k];
       if (v === undefined) {
-        process.stderr.write('conformance: --engine needs a value (interp or jit)\n');
+        io.err('conformance: --engine needs a value (interp or jit)\n');
         return EXIT_USAGE;
       }
       engineName = v;
     } else if (a.startsWith('--engine=')) {
       engineName = a.slice('--engine='.length);
     } else if (a.startsWith('-')) {
-      process.stderr.write(`conformance: unknown option '${a}'\nusage: conformance [DIR] [--engine interp|jit]\n`);
+      io.err(`conformance: unknown option '${a}'\nusage: conformance [DIR] [--engine interp|jit]\n`);
       return EXIT_USAGE;
     } else {
       dir = resolve(a);
     }
   }
   if (dir !== undefined && !existsSync(dir)) {
-    process.stderr.write(`conformance: no such directory ${dir}\n`);
+    io.err(`conformance: no such directory ${dir}\n`);
     return EXIT_USAGE;
   }
   dir ??= resolve(REPO_ROOT, '../shared/conformance');
   if (!existsSync(dir)) {
-    process.stdout.write(`conformance vectors not found at ${dir}: skipped\n`);
+    io.out(`conformance vectors not found at ${dir}: skipped\n`);
     return EXIT_OK;
   }
   const engine = await loadEngine(engineName);
   if (typeof engine === 'string') {
-    process.stderr.write(`conformance: ${engine}\n`);
+    io.err(`conformance: ${engine}\n`);
     return EXIT_USAGE;
   }
   const { vectors, broken } = loadVectors(dir);
@@ -69,16 +80,16 @@ export async function run(args: string[]): Promise<number> {
   for (const v of vectors) outcomes.push(await runVector(engine, v));
   outcomes.sort((a, b) => a.name.localeCompare(b.name));
   for (const o of outcomes) {
-    if (!o.passed) process.stdout.write(`FAIL ${o.name}: expected ${o.expected}, got ${o.got}\n`);
+    if (!o.passed) io.out(`FAIL ${o.name}: expected ${o.expected}, got ${o.got}\n`);
   }
   const names = new Set(outcomes.filter((o) => o.passed).map((o) => o.name));
   const ext = NON_KERNEL_EXTENSIONS.filter((n) => names.has(n));
   const masked = MASKED_SHIFT_VECTORS.filter((n) => names.has(n));
-  process.stdout.write(`engine: ${engine.name}, vectors: ${dir}\n`);
-  process.stdout.write(`note: ${ext.join(', ') || 'callx.data'} is counted as a non-kernel extension (callx: the register holds a helper id; Linux has no callx)\n`);
-  process.stdout.write(`note: the ${MASKED_SHIFT_VECTORS.length} out-of-range shift vectors (*-imm-high, *-imm-neg) pass by masking the shift count (${masked.length} passed here); the kernel verifier would reject them\n`);
+  io.out(`engine: ${engine.name}, vectors: ${dir}\n`);
+  io.out(`note: ${ext.join(', ') || 'callx.data'} is counted as a non-kernel extension (callx: the register holds a helper id; Linux has no callx)\n`);
+  io.out(`note: the ${MASKED_SHIFT_VECTORS.length} out-of-range shift vectors (*-imm-high, *-imm-neg) pass by masking the shift count (${masked.length} passed here); the kernel verifier would reject them\n`);
   const failed = outcomes.filter((o) => !o.passed).length;
-  process.stdout.write(`${outcomes.length - failed} passed, ${failed} failed\n`);
+  io.out(`${outcomes.length - failed} passed, ${failed} failed\n`);
   return failed === 0 ? EXIT_OK : EXIT_FAILURE;
 }
 

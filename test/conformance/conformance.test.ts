@@ -60,18 +60,13 @@ test('runner reports expected vs got and a fault as a failure', async () => {
 test('CLI: last line is the tally; failures exit 1; a missing DIR is bad usage', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'xdpjit-conf-'));
   const out: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const errWrite = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out.push(s); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { out.push(s); return true; }) as typeof process.stderr.write;
+  const io = { out: (t: string) => { out.push(t); }, err: (t: string) => { out.push(t); } };
   try {
     writeFileSync(join(dir, 'ok.data'), '-- asm\nmov %r0, 1\nexit\n-- result\n1\n');
     writeFileSync(join(dir, 'bad.data'), '-- asm\nmov %r0, 1\nexit\n-- result\n2\n');
-    const code = await run([dir, '--engine', 'interp']);
-    const missing = await run([join(dir, 'nope')]);
-    const badEngine = await run([dir, '--engine', 'x']);
-    process.stdout.write = write;
-    process.stderr.write = errWrite;
+    const code = await run([dir, '--engine', 'interp'], io);
+    const missing = await run([join(dir, 'nope')], io);
+    const badEngine = await run([dir, '--engine', 'x'], io);
     assert.equal(code, 1);
     assert.equal(missing, 2);
     assert.equal(badEngine, 2);
@@ -81,8 +76,6 @@ test('CLI: last line is the tally; failures exit 1; a missing DIR is bad usage',
     assert.match(text, /12 out-of-range shift vectors/);
     assert.equal(out.filter((s) => /passed, \d+ failed/.test(s)).at(-1), '1 passed, 1 failed\n');
   } finally {
-    process.stdout.write = write;
-    process.stderr.write = errWrite;
     rmSync(dir, { recursive: true, force: true });
   }
 });
