@@ -109,7 +109,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       querystring: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 64 } }, additionalProperties: false },
       body: {
         content: {
-          'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+          'application/octet-stream': { schema: { description: 'the ELF object bytes' } },
           'application/json': { schema: { type: 'object', required: ['path'], properties: { path: { type: 'string', minLength: 1 } }, additionalProperties: false } },
         },
       },

@@ -168,7 +168,7 @@ export class ControlPlane {
       this.mapsById.delete(m.id);
       if (this.pinned.get(m.name) === m) this.pinned.delete(m.name);
     }
-    p.obj.dispose();
+    p.obj.dispose?.();
     if (![...this.programs.values()].some((x) => x.name === p.name)) this.d.metrics.forgetProgram(p.name);
     await this.d.store?.removeProgram(id, own.map((m) => m.id));
     await this.persistState();

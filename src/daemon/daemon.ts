@@ -13,11 +13,13 @@ import { ControlPlane } from './control-plane.js';
 import { EventBus } from './event-bus.js';
 import { DaemonMetrics } from './metrics.js';
 import type { ObjectLoader } from './object-loader.js';
+import { RuntimeObjectLoader } from './runtime-object-loader.js';
 import type { ServeConfig } from './serve-config.js';
 import { StateStore } from './state-store.js';
 
 export interface DaemonDeps {
-  readonly loader: ObjectLoader;
+  /** The loading pipeline over the daemon's arena; RuntimeObjectLoader by default. */
+  readonly makeLoader?: (arena: Arena, log: Logger) => ObjectLoader;
   readonly logger?: Logger;
 }
 
@@ -38,7 +40,7 @@ export class Daemon {
     readonly url: string,
   ) {}
 
-  static async start(cfg: ServeConfig, deps: DaemonDeps, version = '0.1.0'): Promise<Daemon> {
+  static async start(cfg: ServeConfig, deps: DaemonDeps = {}, version = '0.1.0'): Promise<Daemon> {
     const log = deps.logger ?? pino({ level: process.env['XDPJIT_LOG_LEVEL'] ?? 'info' }, pino.destination(2));
     const arena = Arena.create({ maxBytes: cfg.arenaSize, cpus: cfg.workers });
     const regionSize = cfg.workers * RING_DEPTH * BATCH_BYTES + COUNTER_REGION_BYTES;
@@ -46,6 +48,7 @@ export class Daemon {
       memory: arena.memory, regionBase: arena.alloc(regionSize, 'data-plane batch rings and counters'),
       regionSize, cpus: cfg.workers, captureHeap: arena,
     });
+    const loader = deps.makeLoader?.(arena, log) ?? new RuntimeObjectLoader(arena, 0, (msg) => log.warn(msg));
     const events = new EventBus();
     let cpRef: ControlPlane | null = null;
     const metrics = new DaemonMetrics({
@@ -54,7 +57,7 @@ export class Daemon {
     });
     const store = cfg.stateDir ? await StateStore.open(cfg.stateDir) : null;
     const cp = new ControlPlane({
-      arena, datapath, loader: deps.loader, store,
+      arena, datapath, loader, store,
       programsDir: cfg.programsDir, pcapsDir: cfg.pcapsDir, strict: cfg.strict, metrics, log,
     });
     cpRef = cp;

@@ -34,11 +34,18 @@ export interface LoadedObject {
   /** libxdp XDP_RUN_CONFIG of a program, when the object has one. */
   runConfig(entry: string): XdpRunConfig | undefined;
   /** Compile (or prepare for the interpreter) one entry: the recipe every worker builds its processor from. */
-  prepare(entry: string, opts: { readonly engine: EngineName; readonly harden: boolean }): Promise<{ recipe: ProcessorRecipe; compileSeconds: number }>;
+  prepare(entry: string, opts: { readonly engine: EngineName; readonly harden: boolean }): Promise<PreparedEntry>;
   /** BTF rendering of an entry of map `mapIndex`, when available. */
   describeEntry?(mapIndex: number, key: Uint8Array, value: Uint8Array): EntryJson;
-  /** Free the object's maps (except pinned maps still used by another object). */
-  dispose(): void;
+  /** Free the object's maps (except pinned maps still used by another object), where the runtime can. */
+  dispose?(): void;
+}
+
+export interface PreparedEntry {
+  readonly recipe: ProcessorRecipe;
+  readonly compileSeconds: number;
+  /** The engine that will run it (the JIT falls back to the interpreter while it is unavailable). */
+  readonly engine: EngineName;
 }
 
 export type RejectionKind = 'malformed' | 'unsupported' | 'verifier_rejected';

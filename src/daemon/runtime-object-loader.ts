@@ -1,0 +1,95 @@
+/**
+ * The daemon's loading pipeline over the project's modules: parseObject (src/ebpf) → verify every XDP program
+ * (src/verifier) → Runtime.load (maps created in the arena, programs linked) → per attachment, an engine
+ * prepared on the main thread (timed: xdpjit_jit_compile_seconds, and any compile error surfaces at attach
+ * time as a 422) and the recipe from which every worker builds its own (runtime-processor.ts).
+ */
+import { parseObject, ObjectFormatError, UnsupportedFeatureError } from '../ebpf/loader.js';
+import type { ObjectSpec } from '../ebpf/object-spec.js';
+import { verify } from '../verifier/interpreter.js';
+import { VerifierError } from '../verifier/errors.js';
+import { ArenaFullError, type Arena } from '../vm/arena.js';
+import { Runtime } from '../vm/runtime/runtime.js';
+import { ENGINES } from '../vm/runtime/engines.js';
+import { EngineUnavailableError } from '../vm/runtime/engine.js';
+import { UnsupportedMapTypeError } from '../vm/maps/registry.js';
+import type { RuntimeProcessorSpec } from '../dataplane/runtime-processor.js';
+import {
+  ObjectRejectedError, type EngineName, type LoadedObject, type LoadOptions, type ObjectLoader,
+} from './object-loader.js';
+
+const PROCESSOR_MODULE = new URL('../dataplane/runtime-processor.js', import.meta.url).href;
+
+function refusal(err: unknown): ObjectRejectedError | undefined {
+  if (err instanceof ObjectFormatError) return new ObjectRejectedError('malformed', err.message, { section: err.section ?? null, byteOffset: err.byteOffset ?? null });
+  if (err instanceof UnsupportedFeatureError) return new ObjectRejectedError('unsupported', err.message, { feature: err.feature });
+  if (err instanceof UnsupportedMapTypeError) return new ObjectRejectedError('unsupported', err.message, { map: err.mapName, mapType: err.mapType });
+  if (err instanceof ArenaFullError) return new ObjectRejectedError('unsupported', err.message, { requested: err.requested, free: err.free, arenaSize: err.arenaSize });
+  return undefined;
+}
+
+export class RuntimeObjectLoader implements ObjectLoader {
+  constructor(private readonly arena: Arena, private readonly seed = 0, private readonly warn: (msg: string) => void = () => undefined) {}
+
+  async load(bytes: Uint8Array, opts: LoadOptions): Promise<LoadedObject> {
+    let spec: ObjectSpec;
+    try {
+      spec = parseObject(bytes);
+    } catch (err) {
+      throw refusal(err) ?? err;
+    }
+    if (spec.programs.length === 0) throw new ObjectRejectedError('malformed', 'no XDP program in the object');
+    const verified: Record<string, unknown>[] = [];
+    const t0 = performance.now();
+    for (const p of spec.programs) {
+      try {
+        const v = verify(p, spec, { strict: opts.strict });
+        verified.push({ name: p.name, section: p.section, accepted: true, insns: v.insnCount, processed: v.processed, states: v.states, ms: v.ms });
+      } catch (err) {
+        if (err instanceof VerifierError) {
+          throw new ObjectRejectedError(err.detail.unsupported ? 'unsupported' : 'verifier_rejected', err.message, { program: err.program, ...err.detail });
+        }
+        throw refusal(err) ?? err;
+      }
+    }
+    const verifierSeconds = (performance.now() - t0) / 1000;
+    let rt: Runtime;
+    try {
+      rt = Runtime.load(this.arena, spec, { seed: this.seed, trace: () => undefined });
+    } catch (err) {
+      throw refusal(err) ?? err;
+    }
+    const seed = this.seed;
+    const warn = this.warn;
+    return {
+      programs: spec.programs.map((p) => ({ name: p.name, section: p.section, insns: p.insns.length })),
+      maps: spec.maps.map((m) => rt.maps.get(m.name)!),
+      pinned: new Set(spec.maps.filter((m) => m.pinning === 'by_name').map((m) => m.name)),
+      verifier: { programs: verified },
+      verifierSeconds,
+      runConfig: (entry) => spec.runConfigs.get(entry),
+      async prepare(entry, o) {
+        const program = rt.programs.get(entry);
+        if (!program) throw new ObjectRejectedError('malformed', `no XDP program '${entry}' in the object`);
+        let engineName: EngineName = o.engine;
+        const t = performance.now();
+        try {
+          let engine;
+          try {
+            engine = await ENGINES[engineName](rt, { harden: o.harden });
+          } catch (err) {
+            if (!(err instanceof EngineUnavailableError) || engineName !== 'jit') throw err;
+            warn(`${err.message}; running '${entry}' on the interpreter`);
+            engineName = 'interp';
+            engine = await ENGINES.interp(rt, { harden: o.harden });
+          }
+          engine.prepare(program);
+        } catch (err) {
+          throw refusal(err) ?? new ObjectRejectedError('unsupported', `engine ${engineName}: ${(err as Error).message}`, { entry });
+        }
+        const processorSpec: RuntimeProcessorSpec = { runtime: rt.describe(), entry, engine: engineName, harden: o.harden, seed };
+        return { recipe: { module: PROCESSOR_MODULE, spec: processorSpec }, compileSeconds: (performance.now() - t) / 1000, engine: engineName };
+      },
+    };
+  }
+}

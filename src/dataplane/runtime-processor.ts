@@ -1,0 +1,78 @@
+/**
+ * The FrameProcessor that runs a loaded XDP program through an engine of src/vm/runtime (interpreter or
+ * JIT), built inside a worker from the runtime's structured-cloneable description (Runtime.describe). The
+ * maps are the arena's, so every worker and the control plane see the same map contents.
+ *
+ * Per frame, as the kernel's XDP driver path does: the per-CPU redirect state (bpf_redirect_info) is cleared,
+ * the program runs with r1 = the descriptor, its u32 return value becomes the action, and for XDP_REDIRECT the
+ * target bpf_redirect / bpf_redirect_map recorded is copied into the descriptor for the data plane.
+ */
+import { Desc, DESC_SIZE, REDIRECT_STATE, RedirectState, cpuRegion } from '../vm/arena-layout.js';
+import { Arena } from '../vm/arena.js';
+import { CaptureClock, WallClock, type Clock } from '../vm/clock.js';
+import { RuntimeFault } from '../vm/exec-types.js';
+import { Runtime, type RuntimeDesc } from '../vm/runtime/runtime.js';
+import { ENGINES } from '../vm/runtime/engines.js';
+import { XdpAction } from '../ebpf/opcodes.js';
+import type { ArenaMemory, BatchClock, FrameProcessor } from './frame-processor.js';
+
+export interface RuntimeProcessorSpec {
+  readonly runtime: RuntimeDesc;
+  readonly entry: string;
+  readonly engine: 'interp' | 'jit';
+  readonly harden: boolean;
+  readonly seed: number;
+}
+
+/** Capture time while a batch carries timestamps (replay `clock: capture`), host time otherwise. */
+class BatchSelectedClock implements Clock {
+  private readonly capture: CaptureClock;
+  private readonly wall: WallClock;
+  useCapture = false;
+  constructor(seed: number) { this.capture = new CaptureClock(seed); this.wall = new WallClock(seed); }
+  private get c(): Clock { return this.useCapture ? this.capture : this.wall; }
+  monotonicNs(): bigint { return this.c.monotonicNs(); }
+  bootNs(): bigint { return this.c.bootNs(); }
+  coarseNs(): bigint { return this.c.coarseNs(); }
+  jiffies64(): bigint { return this.c.jiffies64(); }
+  prandomU32(): number { return this.capture.prandomU32(); }
+  enterFrame(ts: bigint): void { this.capture.enterFrame(ts); }
+}
+
+export async function createProcessor(memory: ArenaMemory, raw: unknown, _cpu: number): Promise<FrameProcessor> {
+  const spec = raw as RuntimeProcessorSpec;
+  const arena = Arena.attach(memory as unknown as Parameters<typeof Arena.attach>[0]);
+  const clock = new BatchSelectedClock(spec.seed);
+  const rt = Runtime.attach(arena, spec.runtime, { clock, trace: () => undefined });
+  const engine = await ENGINES[spec.engine](rt, { harden: spec.harden });
+  const program = rt.programs.get(spec.entry);
+  if (!program) throw new Error(`no program '${spec.entry}' in the loaded object`);
+  const prepared = engine.prepare(program);
+  return {
+    runBatch(cpu: number, descAddr: number, n: number, batchClock: BatchClock | null): void {
+      const u32 = arena.u32;
+      const rs = (cpuRegion(cpu) + REDIRECT_STATE) >>> 2;
+      clock.useCapture = batchClock !== null;
+      for (let i = 0; i < n; i++) {
+        const d = (descAddr + i * DESC_SIZE) >>> 2;
+        u32[rs + (RedirectState.KIND >> 2)] = 0;
+        u32[rs + (RedirectState.TARGET >> 2)] = 0;
+        u32[rs + (RedirectState.MAP >> 2)] = 0;
+        if (batchClock) clock.enterFrame(batchClock.tsNs[i]!);
+        let action: number;
+        try {
+          action = Number(BigInt.asUintN(32, prepared.runFrame(descAddr + i * DESC_SIZE, cpu)));
+        } catch (err) {
+          if (!(err instanceof RuntimeFault)) throw err;
+          u32[d + (Desc.ERROR >> 2)] = 1;
+          action = XdpAction.ABORTED;
+        }
+        u32[d + (Desc.ACTION >> 2)] = action;
+        if (action === XdpAction.REDIRECT) {
+          u32[d + (Desc.REDIRECT_KIND >> 2)] = u32[rs + (RedirectState.KIND >> 2)]!;
+          u32[d + (Desc.REDIRECT_TARGET >> 2)] = u32[rs + (RedirectState.TARGET >> 2)]!;
+        }
+      }
+    },
+  };
+}
