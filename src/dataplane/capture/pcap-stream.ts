@@ -100,20 +100,32 @@ function streamMicrosecondPcap(input: Readable): Promise<CaptureStream> {
   });
 
   async function* frames(): AsyncGenerator<CapturedFrame> {
-    for (;;) {
-      if (queue.length) {
-        yield queue.shift()!;
-        if (queue.length < HIGH_WATER_FRAMES / 2 && input.isPaused() && !failure && !ended) input.resume();
-        continue;
+    try {
+      for (;;) {
+        if (queue.length) {
+          yield queue.shift()!;
+          if (queue.length < HIGH_WATER_FRAMES / 2 && input.isPaused() && !failure && !ended) input.resume();
+          continue;
+        }
+        if (failure) throw failure;
+        if (ended) return;
+        await new Promise<void>((resolve) => { wake = resolve; });
       }
-      if (failure) throw failure;
-      if (ended) return;
-      await new Promise<void>((resolve) => { wake = resolve; });
+    } finally {
+      // A consumer that stops early (or a failure) must not leave a pipe or file open behind it.
+      if (!ended) input.destroy();
     }
   }
 
   return new Promise((resolve, reject) => {
     parser.on('globalHeader', (h) => {
+      // pcap-parser's own version test lets 1.4 or 3.4 through; the whole-file reader requires major 2.
+      if (h.majorVersion !== 2) {
+        fail(new CaptureFormatError(`unsupported pcap version ${h.majorVersion}.${h.minorVersion}`, 4));
+        input.destroy();
+        reject(failure);
+        return;
+      }
       const linkType = h.linkLayerType & PCAP_LINKTYPE_MASK;
       resolve({ linkType, interfaces: [Object.freeze({ linkType, snaplen: h.snapshotLength })], frames: frames() });
     });

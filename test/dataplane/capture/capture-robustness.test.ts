@@ -4,7 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CaptureFormatError, readCapture, type Capture } from '../../../src/dataplane/capture/index.js';
+import { Readable } from 'node:stream';
+import {
+  CaptureFormatError, openCaptureStream, readCapture, type Capture, type CapturedFrame,
+} from '../../../src/dataplane/capture/index.js';
 import { Prng } from '../../../pcaps/prng.js';
 import { readSample } from './sample-captures.js';
 
@@ -98,4 +101,39 @@ describe('mutation fuzzer', () => {
       assert.ok(errors > 0, 'mutations did produce malformed files');
     });
   }
+});
+
+async function streamOutcome(bytes: Uint8Array, chunk: number): Promise<CapturedFrame[] | CaptureFormatError> {
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += chunk) chunks.push(Buffer.from(bytes.subarray(i, i + chunk)));
+  const got: CapturedFrame[] = [];
+  try {
+    const stream = await openCaptureStream(Readable.from(chunks));
+    for await (const f of stream.frames) got.push(f);
+    return got;
+  } catch (e) {
+    if (e instanceof CaptureFormatError) return e;
+    throw e;
+  }
+}
+
+describe('streaming reader under mutation', () => {
+  it('µs pcap mutants: the stream yields what the whole-file reader reads, or a CaptureFormatError', async () => {
+    const rng = new Prng(0x57e4);
+    const original = readSample('malformed.pcap');
+    let failures = 0;
+    for (let i = 0; i < 300; i++) {
+      const m = mutate(rng, original);
+      const whole = readOrFormatError(m);
+      const streamed = await streamOutcome(m, rng.int(16, 700));
+      if (whole instanceof CaptureFormatError) {
+        failures++;
+        assert.ok(streamed instanceof CaptureFormatError, `mutant ${i}: the stream accepted what the file reader refused (${whole.message})`);
+      } else {
+        assert.ok(!(streamed instanceof CaptureFormatError), `mutant ${i}: the stream refused a readable file: ${String(streamed)}`);
+        assert.deepEqual(streamed, whole.frames, `mutant ${i}`);
+      }
+    }
+    assert.ok(failures > 0);
+  });
 });
