@@ -20,6 +20,8 @@ export interface JitProgram {
 export interface JitOptions {
   /** Binaryen -O level; 0 = no Binaryen optimisation (tier 1). Default 0. */
   readonly optimizeLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Run Binaryen's validator on the generated IR before emitting (tests; costs a few ms). Default false. */
+  readonly validate?: boolean;
   /** Keep non-escaping stack slots in locals (jit/stack-promotion.ts). Default true. */
   readonly promoteStack?: boolean;
   /** Helpers emitted inline (jit/inline-helpers.ts); default: every helper goes through the JS trampoline. */
@@ -49,6 +51,7 @@ export function compileProgram(program: JitProgram, options: JitOptions = {}): C
   const t0 = performance.now();
   const built = buildModule(program.name, program.insns, program.funcs.map((f) => f.insn), {
     promoteStack: options.promoteStack ?? true,
+    validate: options.validate ?? false,
     ...(options.inlineHelper ? { inlineHelper: options.inlineHelper } : {}),
     ...(options.readOnly ? { readOnly: options.readOnly } : {}),
   });

@@ -24,7 +24,7 @@ import { promotableStackSlots, slotKey } from './stack-promotion.js';
 
 /** Module-level names the function bodies refer to. */
 export const Names = {
-  helper: 'helper', tailCall: 'tail_call', stackTop: 'stack_top', regs: 'regs', cpu: 'cpu', ctx: 'ctx',
+  helper: 'helper', tailCall: 'tail_call', stackTop: 'stack_top', regs: 'regs', cpu: 'cpu', redirect: 'redirect', ctx: 'ctx',
 } as const;
 
 export const subProgramParams = (): binaryen.Type =>

@@ -6,7 +6,7 @@
  */
 import type { ExecProgram, HelperCall, HelperImpl, RegHalves } from '../src/vm/exec-types.js';
 import { RuntimeFault } from '../src/vm/exec-types.js';
-import { ENGINE_PRIVATE, STACK_FRAME_SIZE, cpuRegion, stackTop } from '../src/vm/arena-layout.js';
+import { ENGINE_PRIVATE, REDIRECT_STATE, STACK_FRAME_SIZE, cpuRegion, stackTop } from '../src/vm/arena-layout.js';
 import type { CompiledProgram } from './compile.js';
 import { Wasm, type WasmMemory } from './wasm-api.js';
 import { MAX_CALL_DEPTH, REGS_SCRATCH_BYTES, TAIL_CALL_COUNT_OFFSET, subProgramExport } from './module-abi.js';
@@ -24,11 +24,14 @@ export interface JitInstanceOptions {
   readonly stackTop?: number;
   /** Register scratch address; default cpuRegion(cpu) + ENGINE_PRIVATE. */
   readonly regs?: number;
+  /** Redirect state address; default cpuRegion(cpu) + REDIRECT_STATE. */
+  readonly redirect?: number;
 }
 
 interface ProgramExports {
   readonly run_batch: (desc: number, n: number) => void;
   readonly run: (r1: bigint, r2: bigint, ctx: number) => bigint;
+  readonly ctx: { value: number };
   readonly [sub: string]: unknown;
 }
 
@@ -75,6 +78,7 @@ export class JitInstance {
       stack_top: new Wasm.Global({ value: 'i32', mutable: false }, this.stackTop | 0),
       regs: new Wasm.Global({ value: 'i32', mutable: false }, regs),
       cpu: new Wasm.Global({ value: 'i32', mutable: false }, options.cpu),
+      redirect: new Wasm.Global({ value: 'i32', mutable: false }, options.redirect ?? cpuRegion(options.cpu) + REDIRECT_STATE),
       helper: (id: number, insn: number, fp: number, ctx: number): number => this.helper(id, insn, fp >>> 0, ctx >>> 0),
     };
     if (compiled.usesTailCall) env['tail_call'] = (fp: number, ctx: number): bigint => this.runTailCall(fp >>> 0, ctx >>> 0);
@@ -93,6 +97,11 @@ export class JitInstance {
   /** Runs the program over `n` descriptors starting at arena address `desc` (DESC_SIZE apart). */
   runBatch(desc: number, n: number): void {
     this.exports.run_batch(desc, n);
+  }
+
+  /** The descriptor the last run_batch was running (after an exception: the frame that faulted). */
+  get currentDesc(): number {
+    return this.exports.ctx.value >>> 0;
   }
 
   /** One run with r1, r2 set and r10 = stack top (the raw entry, design.md §3a); returns r0. */

@@ -9,6 +9,7 @@
  *                   its r1..r5 there and writes r0 there (a Uint32Array view on the same bytes)
  *                   the u32 at regs + MAX_CALL_DEPTH * 88 counts the frame's tail calls (reset per run)
  *   cpu        i32  the worker index (bpf_get_smp_processor_id)
+ *   redirect   i32  this CPU's redirect state (arena-layout.ts cpuRegion + REDIRECT_STATE, RedirectState)
  *   helper(id i32, insn i32, fp i32, ctx i32) → i32
  *                   run helper `id` (called from slot `insn`, frame pointer `fp`, program ctx `ctx`) with its
  *                   registers in the scratch of fp's depth; returns 1 when the helper requested a tail call
@@ -17,8 +18,10 @@
  *                   returning program's r0 (only imported when the program calls bpf_tail_call)
  *
  * Exports:
- *   run_batch(desc i32, n i32)   run the program once per descriptor desc + k*DESC_SIZE, k < n, writing the
- *                                low 32 bits of r0 to the descriptor's action field (design.md §3)
+ *   run_batch(desc i32, n i32)   run the program once per descriptor desc + k*DESC_SIZE, k < n: clear the
+ *                                redirect state, run, write the low 32 bits of r0 to Desc.ACTION and, for
+ *                                XDP_REDIRECT, the recorded redirect kind/target (design.md §3)
+ *   ctx (global i32)             the descriptor being run (after a trap: the frame that faulted)
  *   run(r1 i64, r2 i64, ctx i32) → i64
  *                                one run with r1, r2 given and r10 = stack_top (the raw entry, design.md §3a)
  *   sub_<slot>(r1..r5 i64, r10 i64) → i64

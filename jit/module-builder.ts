@@ -4,7 +4,8 @@
  */
 import binaryen from 'binaryen';
 import type { Insn } from '../src/ebpf/insn.js';
-import { DESC_SIZE, Desc } from '../src/vm/arena-layout.js';
+import { DESC_SIZE, Desc, RedirectState } from '../src/vm/arena-layout.js';
+import { XdpAction } from '../src/ebpf/opcodes.js';
 import { buildCfg } from './cfg.js';
 import type { SubProgram } from './cfg.js';
 import { JitCompileError } from './errors.js';
@@ -25,6 +26,8 @@ export const MEMORY_NAME = 'arena';
 
 export interface ModuleBuildOptions {
   readonly promoteStack: boolean;
+  /** Run Binaryen's validator (V8 validates when it compiles anyway; this gives Binaryen's clearer message). */
+  readonly validate?: boolean;
   readonly inlineHelper?: InlineHelper;
   readonly readOnly?: readonly ReadOnlyData[];
 }
@@ -56,7 +59,9 @@ export function buildModule(name: string, insns: readonly Insn[], funcStarts: re
     m.addGlobalImport(Names.stackTop, 'env', 'stack_top', binaryen.i32, false);
     m.addGlobalImport(Names.regs, 'env', 'regs', binaryen.i32, false);
     m.addGlobalImport(Names.cpu, 'env', 'cpu', binaryen.i32, false);
+    m.addGlobalImport(Names.redirect, 'env', 'redirect', binaryen.i32, false);
     m.addGlobal(Names.ctx, binaryen.i32, true, m.i32.const(0));
+    m.addGlobalExport(Names.ctx, 'ctx');
     m.addFunctionImport(Names.helper, 'env', 'helper', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.i32);
     const usesTailCall = callsTailCall(insns);
     if (usesTailCall) m.addFunctionImport(Names.tailCall, 'env', 'tail_call', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.i64);
@@ -66,7 +71,7 @@ export function buildModule(name: string, insns: readonly Insn[], funcStarts: re
       m.addFunctionExport(subProgramExport(sub.start), subProgramExport(sub.start));
     }
     addEntryPoints(m, subProgramExport(0), usesTailCall);
-    if (!m.validate()) throw new JitCompileError('Binaryen rejected the generated module', name, 0);
+    if (options.validate === true && !m.validate()) throw new JitCompileError('Binaryen rejected the generated module', name, 0);
     return { module: m, subPrograms, usesTailCall };
   } catch (e) {
     m.dispose();
@@ -91,19 +96,32 @@ function addEntryPoints(m: binaryen.Module, entry: string, usesTailCall: boolean
   ], i64));
   m.addFunctionExport('run', 'run');
 
-  // run_batch(desc, n): for (end = desc + n*DESC_SIZE; desc < end; desc += DESC_SIZE) desc.action = prog(desc)
+  // run_batch(desc, n): for each descriptor, as the kernel's XDP driver path does: clear this CPU's redirect
+  // state (bpf_redirect_info), run with r1 = desc, store the u32 action, and for XDP_REDIRECT copy the target
+  // bpf_redirect / bpf_redirect_map recorded into the descriptor. `ctx` names the frame being run, so after a
+  // trap the caller knows which frame faulted and can resume after it.
   const DESC = 0;
   const N = 1;
   const END = 2;
-  m.addFunction('run_batch', binaryen.createType([i32, i32]), binaryen.none, [i32], m.block(null, [
-    m.local.set(END, m.i32.add(m.local.get(DESC, i32), m.i32.mul(m.local.get(N, i32), m.i32.const(DESC_SIZE)))),
-    m.if(m.i32.lt_u(m.local.get(DESC, i32), m.local.get(END, i32)), m.loop('next', m.block(null, [
-      m.global.set(Names.ctx, m.local.get(DESC, i32)),
+  const ACTION = 3;
+  const desc = (): number => m.local.get(DESC, i32);
+  const redirect = (): number => m.global.get(Names.redirect, i32);
+  m.addFunction('run_batch', binaryen.createType([i32, i32]), binaryen.none, [i32, i32], m.block(null, [
+    m.local.set(END, m.i32.add(desc(), m.i32.mul(m.local.get(N, i32), m.i32.const(DESC_SIZE)))),
+    m.if(m.i32.lt_u(desc(), m.local.get(END, i32)), m.loop('next', m.block(null, [
+      m.global.set(Names.ctx, desc()),
       ...resetTailCalls(),
-      m.i32.store(Desc.ACTION, 4, m.local.get(DESC, i32), m.i32.wrap(
-        m.call(entry, [m.i64.extend_u(m.local.get(DESC, i32)), zero(), zero(), zero(), zero(), stackTop()], i64))),
-      m.local.set(DESC, m.i32.add(m.local.get(DESC, i32), m.i32.const(DESC_SIZE))),
-      m.br('next', m.i32.lt_u(m.local.get(DESC, i32), m.local.get(END, i32))),
+      m.i32.store(RedirectState.KIND, 4, redirect(), m.i32.const(0)),
+      m.i32.store(RedirectState.TARGET, 4, redirect(), m.i32.const(0)),
+      m.i32.store(RedirectState.MAP, 4, redirect(), m.i32.const(0)),
+      m.local.set(ACTION, m.i32.wrap(m.call(entry, [m.i64.extend_u(desc()), zero(), zero(), zero(), zero(), stackTop()], i64))),
+      m.i32.store(Desc.ACTION, 4, desc(), m.local.get(ACTION, i32)),
+      m.if(m.i32.eq(m.local.get(ACTION, i32), m.i32.const(XdpAction.REDIRECT)), m.block(null, [
+        m.i32.store(Desc.REDIRECT_KIND, 4, desc(), m.i32.load(RedirectState.KIND, 4, redirect())),
+        m.i32.store(Desc.REDIRECT_TARGET, 4, desc(), m.i32.load(RedirectState.TARGET, 4, redirect())),
+      ])),
+      m.local.set(DESC, m.i32.add(desc(), m.i32.const(DESC_SIZE))),
+      m.br('next', m.i32.lt_u(desc(), m.local.get(END, i32))),
     ]))),
   ]));
   m.addFunctionExport('run_batch', 'run_batch');

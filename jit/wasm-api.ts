@@ -19,6 +19,8 @@ interface WasmNamespace {
   readonly Instance: new (module: WasmModule, imports: WasmImports) => WasmInstance;
   readonly Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   readonly Global: new (desc: { value: 'i32' | 'i64'; mutable?: boolean }, value: number | bigint) => object;
+  /** A trap (unreachable, out-of-bounds access, misaligned atomic...). */
+  readonly RuntimeError: new (message?: string) => Error;
 }
 
 export const Wasm = (globalThis as unknown as { WebAssembly: WasmNamespace }).WebAssembly;

@@ -1,0 +1,135 @@
+/**
+ * The JIT as the runtime's XdpEngine (src/vm/runtime/engine.ts). A program is compiled once per
+ * specialisation (module cache: program bytes, the headers of the maps it names, frozen `.rodata`) and
+ * instantiated once per CPU against the runtime's arena; helpers are the runtime's own implementations,
+ * reached through the trampoline, except the hot ones jit/inline-helpers.ts lowers.
+ *
+ * Besides `runFrame` (one frame, the frame runner's path), the prepared program offers `runBatch`: one
+ * JS→wasm call for n descriptors (design.md §3), with the redirect-state protocol done inside wasm.
+ */
+import { Desc, DESC_SIZE } from '../src/vm/arena-layout.js';
+import { CallSrc, Class, JmpOp, XdpAction, classOf, opOf } from '../src/ebpf/opcodes.js';
+import type { ExecProgram } from '../src/vm/exec-types.js';
+import { RuntimeFault } from '../src/vm/exec-types.js';
+import { EngineUnavailableError, type EngineFactory, type EngineOptions, type PreparedXdp, type XdpEngine } from '../src/vm/runtime/engine.js';
+import type { Runtime } from '../src/vm/runtime/runtime.js';
+import type { CompiledProgram, JitOptions } from './compile.js';
+import { slotWidth } from './cfg.js';
+import type { ReadOnlyData } from './function-builder.js';
+import { JitInstance } from './instance.js';
+import { CompiledModuleCache } from './module-cache.js';
+import { Wasm } from './wasm-api.js';
+
+export interface PreparedJitXdp extends PreparedXdp {
+  readonly compiled: CompiledProgram;
+  /** Helper ids the program calls directly (a caller may keep per-frame JS work, e.g. a capture clock, for these). */
+  readonly helperIds: ReadonlySet<number>;
+  /**
+   * Run the program over `n` descriptors at `desc` (DESC_SIZE apart) on `cpu` in one wasm call: per frame the
+   * redirect state is cleared, Desc.ACTION written and, for XDP_REDIRECT, Desc.REDIRECT_KIND/TARGET copied.
+   * A frame that faults (a helper's RuntimeFault, a wasm trap) gets Desc.ERROR = 1 and XDP_ABORTED, and
+   * the batch resumes after it.
+   */
+  runBatch(desc: number, n: number, cpu: number): void;
+}
+
+export interface JitEngineOptions extends EngineOptions {
+  readonly optimizeLevel?: JitOptions['optimizeLevel'];
+  /** Shared between engines of one process so reloading the same object reuses its modules. */
+  readonly cache?: CompiledModuleCache;
+}
+
+const processCache = new CompiledModuleCache();
+
+function calledHelpers(program: ExecProgram): Set<number> {
+  const ids = new Set<number>();
+  const insns = program.insns;
+  for (let i = 0; i < insns.length; i += slotWidth(insns[i]!)) {
+    const insn = insns[i]!;
+    if (classOf(insn.code) === Class.JMP && opOf(insn.code) === JmpOp.CALL && insn.src === CallSrc.HELPER) ids.add(insn.imm);
+  }
+  return ids;
+}
+
+export class JitEngine implements XdpEngine {
+  readonly name = 'jit' as const;
+  private readonly cache: CompiledModuleCache;
+  /** Instances per program name and CPU (tail-call targets are instantiated on demand on the caller's CPU). */
+  private readonly instances = new Map<CompiledProgram, Map<number, JitInstance>>();
+
+  constructor(private readonly runtime: Runtime, private readonly options: JitEngineOptions = {}) {
+    if (options.harden) {
+      throw new EngineUnavailableError('jit', '--harden (address masking, constant blinding) is not implemented by the JIT yet; use --engine interp, whose checked mode confines every access');
+    }
+    this.cache = options.cache ?? processCache;
+  }
+
+  /** Frozen global data (libbpf freezes .rodata before load): loads from it fold to constants. */
+  private readOnlyData(): ReadOnlyData[] {
+    const u8 = this.runtime.arena.u8;
+    const out: ReadOnlyData[] = [];
+    for (const d of this.runtime.describe().maps) {
+      if (!d.readOnly || !d.global) continue;
+      const map = this.runtime.maps.get(d.name);
+      if (map === undefined) continue;
+      const addr = map.lookup(new Uint8Array(4), 0);
+      if (addr !== 0) out.push({ addr, bytes: u8.slice(addr, addr + map.params.valueSize) });
+    }
+    return out;
+  }
+
+  private compile(program: ExecProgram): CompiledProgram {
+    return this.cache.getOrCompile(program, {
+      arena: this.runtime.arena,
+      readOnly: this.readOnlyData(),
+      ...(this.options.optimizeLevel !== undefined ? { optimizeLevel: this.options.optimizeLevel } : {}),
+    });
+  }
+
+  private instance(compiled: CompiledProgram, cpu: number): JitInstance {
+    let perCpu = this.instances.get(compiled);
+    if (perCpu === undefined) this.instances.set(compiled, (perCpu = new Map()));
+    let inst = perCpu.get(cpu);
+    if (inst === undefined) {
+      inst = new JitInstance(compiled, {
+        memory: this.runtime.arena.memory,
+        cpu,
+        helpers: this.runtime.helpers,
+        tailCallTarget: (target) => this.instance(this.compile(target), cpu),
+      });
+      perCpu.set(cpu, inst);
+    }
+    return inst;
+  }
+
+  prepare(program: ExecProgram): PreparedJitXdp {
+    const compiled = this.compile(program);
+    const arena = this.runtime.arena;
+    return {
+      compiled,
+      helperIds: calledHelpers(program),
+      runFrame: (desc, cpu) => this.instance(compiled, cpu).run(BigInt(desc), 0n, desc),
+      runBatch: (desc, n, cpu) => {
+        const inst = this.instance(compiled, cpu);
+        const end = desc + n * DESC_SIZE;
+        let next = desc;
+        while (next < end) {
+          try {
+            inst.runBatch(next, (end - next) / DESC_SIZE);
+            return;
+          } catch (err) {
+            if (!(err instanceof RuntimeFault) && !(err instanceof Wasm.RuntimeError)) throw err;
+            const faulted = inst.currentDesc;
+            const u32 = arena.u32;
+            u32[(faulted + Desc.ERROR) >>> 2] = 1;
+            u32[(faulted + Desc.ACTION) >>> 2] = XdpAction.ABORTED;
+            next = faulted + DESC_SIZE;
+          }
+        }
+      },
+    };
+  }
+}
+
+/** For src/vm/runtime/engines.ts: `jit: (runtime, opts) => createJitEngine(runtime, opts)`. */
+export const createJitEngine: EngineFactory = async (runtime, opts) => new JitEngine(runtime, opts);
