@@ -21,7 +21,10 @@ import {
 } from './halves.js';
 import { AtomicVariant, prepareProgram, type PreparedProgram } from './prepared.js';
 
-/** Address of a `size`-byte access at r[s] + o, or -1 when it is not inside [0, limit). */
+/**
+ * Address of a `size`-byte access at r[s] + o, or -1 when it is not inside [0, limit). The hot loop has
+ * this check written out inline (the switch is too large for TurboFan to inline calls).
+ */
 function effectiveAddress(r: Uint32Array, s: number, o: number, size: number, limit: number): number {
   const a = r[s]! + o;
   return r[s + 1] === 0 && a >= 0 && a + size <= limit ? a : -1;
@@ -89,6 +92,8 @@ function setArg(r: Uint32Array, d: number, v: bigint | number): void {
 
 export class Interpreter {
   private readonly prepared = new WeakMap<ExecProgram, PreparedProgram>();
+  private lastProg: ExecProgram | undefined;
+  private lastPrepared: PreparedProgram | undefined;
   private readonly checker: AccessChecker | undefined;
   private u8!: Uint8Array;
   private dv!: DataView;
@@ -125,25 +130,45 @@ export class Interpreter {
   }
 
   prepare(prog: ExecProgram): PreparedProgram {
+    if (prog === this.lastProg) return this.lastPrepared!;
     let p = this.prepared.get(prog);
     if (p === undefined) {
       p = prepareProgram(prog);
       this.prepared.set(prog, p);
     }
+    this.lastProg = prog;
+    this.lastPrepared = p;
     return p;
   }
 
   /** Run `prog` from slot 0; returns r0 as an unsigned 64-bit value. Throws RuntimeFault. */
   run(prog: ExecProgram, args: RunArgs): bigint {
+    this.execute(prog, args);
+    const regs = this.regs;
+    return regs[R0 + 1] === 0 ? BigInt(regs[R0]!) : toBig(regs[R0]!, regs[R0 + 1]!);
+  }
+
+  /**
+   * Run `prog` and return the low 32 bits of r0 as a number: the XDP action, without allocating a BigInt
+   * per packet. Throws RuntimeFault.
+   */
+  runAction(prog: ExecProgram, args: RunArgs): number {
+    this.execute(prog, args);
+    return this.regs[R0]!;
+  }
+
+  private execute(prog: ExecProgram, args: RunArgs): void {
     const regs = this.regs;
     regs.fill(0);
-    setArg(regs, R1, args.r1);
-    if (args.r2 !== undefined) setArg(regs, R1 + 2, args.r2);
+    const { r1, r2 } = args;
+    // r1 is nearly always an arena address: a u32 number needs no conversion.
+    if (typeof r1 === 'number' && r1 >= 0 && r1 <= 0xffffffff) regs[R1] = r1;
+    else setArg(regs, R1, r1);
+    if (r2 !== undefined) setArg(regs, R1 + 2, r2);
     regs[R10] = args.stackTop;
     const call = this.call;
     call.reset(args.cpu, args.ctx);
     this.exec(call, this.prepare(prog), 0, 0);
-    return toBig(regs[R0]!, regs[R0 + 1]!);
   }
 
   /** HelperCall.callback: run slot `funcInsn` of the current program on a new frame, registers restored after. */
@@ -286,108 +311,108 @@ export class Interpreter {
 
         // ---- LDX / LDX MEMSX (RFC 9669 §5.2: zero- or sign-extended to 64 bits) ----
         case 0x71:
-          a = effectiveAddress(r, s, code[b + 1]!, 1, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[s]! + code[b + 1]!;
+          if (r[s + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 1, false, i);
           r[d] = dv.getUint8(a); r[d + 1] = 0;
           break;
         case 0x69:
-          a = effectiveAddress(r, s, code[b + 1]!, 2, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[s]! + code[b + 1]!;
+          if (r[s + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 2, false, i);
           r[d] = dv.getUint16(a, true); r[d + 1] = 0;
           break;
         case 0x61:
-          a = effectiveAddress(r, s, code[b + 1]!, 4, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[s]! + code[b + 1]!;
+          if (r[s + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 4, false, i);
           r[d] = dv.getUint32(a, true); r[d + 1] = 0;
           break;
         case 0x79:
-          a = effectiveAddress(r, s, code[b + 1]!, 8, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[s]! + code[b + 1]!;
+          if (r[s + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 8, false, i);
           r[d] = dv.getUint32(a, true); r[d + 1] = dv.getUint32(a + 4, true);
           break;
         case 0x91:
-          a = effectiveAddress(r, s, code[b + 1]!, 1, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[s]! + code[b + 1]!;
+          if (r[s + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 1, false, i);
           { const v = dv.getInt8(a); r[d] = v; r[d + 1] = v >> 31; }
           break;
         case 0x89:
-          a = effectiveAddress(r, s, code[b + 1]!, 2, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[s]! + code[b + 1]!;
+          if (r[s + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 2, false, i);
           { const v = dv.getInt16(a, true); r[d] = v; r[d + 1] = v >> 31; }
           break;
         case 0x81:
-          a = effectiveAddress(r, s, code[b + 1]!, 4, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[s]! + code[b + 1]!;
+          if (r[s + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 4, false, i);
           { const v = dv.getInt32(a, true); r[d] = v; r[d + 1] = v >> 31; }
           break;
 
         // ---- ST / STX ----
         case 0x72:
-          a = effectiveAddress(r, d, code[b + 1]!, 1, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[d]! + code[b + 1]!;
+          if (r[d + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 1, true, i);
           dv.setUint8(a, (code[b + 2]! >>> 0));
           break;
         case 0x6a:
-          a = effectiveAddress(r, d, code[b + 1]!, 2, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[d]! + code[b + 1]!;
+          if (r[d + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 2, true, i);
           dv.setUint16(a, (code[b + 2]! >>> 0), true);
           break;
         case 0x62:
-          a = effectiveAddress(r, d, code[b + 1]!, 4, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[d]! + code[b + 1]!;
+          if (r[d + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 4, true, i);
           dv.setUint32(a, (code[b + 2]! >>> 0), true);
           break;
         case 0x7a:
-          a = effectiveAddress(r, d, code[b + 1]!, 8, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[d]! + code[b + 1]!;
+          if (r[d + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 8, true, i);
           dv.setUint32(a, (code[b + 2]! >>> 0), true); dv.setUint32(a + 4, (code[b + 3]! >>> 0), true);
           break;
         case 0x73:
-          a = effectiveAddress(r, d, code[b + 1]!, 1, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[d]! + code[b + 1]!;
+          if (r[d + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 1, true, i);
           dv.setUint8(a, r[s]!);
           break;
         case 0x6b:
-          a = effectiveAddress(r, d, code[b + 1]!, 2, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[d]! + code[b + 1]!;
+          if (r[d + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 2, true, i);
           dv.setUint16(a, r[s]!, true);
           break;
         case 0x63:
-          a = effectiveAddress(r, d, code[b + 1]!, 4, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[d]! + code[b + 1]!;
+          if (r[d + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 4, true, i);
           dv.setUint32(a, r[s]!, true);
           break;
         case 0x7b:
-          a = effectiveAddress(r, d, code[b + 1]!, 8, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[d]! + code[b + 1]!;
+          if (r[d + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 8, true, i);
           dv.setUint32(a, r[s]!, true); dv.setUint32(a + 4, r[s + 1]!, true);
           break;
 
         // ---- BPF_ATOMIC (RFC 9669 §5.3) ----
         case 0xc3:
-          a = effectiveAddress(r, d, code[b + 1]!, 4, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[d]! + code[b + 1]!;
+          if (r[d + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 4, true, i);
           this.atomic32(r, (w >>> 24), a, s);
           break;
         case 0xdb:
-          a = effectiveAddress(r, d, code[b + 1]!, 8, limit);
-          if (a < 0) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          a = r[d]! + code[b + 1]!;
+          if (r[d + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
           if (checker !== undefined) checker.check(a, 8, true, i);
           this.atomic64(r, (w >>> 24), a, s);
           break;
