@@ -125,7 +125,7 @@ function parseBtfMaps(elf: ElfFile, btf: BtfSpec, sec: ElfSection): { offset: nu
   }
   // `.values = { [i] = &x }`: each relocation inside a map's `values` array names the i-th initial entry.
   const slots = new Map<number, MapInitSlot[]>();
-  for (const rel of elf.relocations.get(sec.index) ?? []) {
+  for (const rel of elf.relocationsFor(sec.index)) {
     const at = (why: string): never => { throw new ObjectFormatError(why, { section: MAPS_SECTION, byteOffset: rel.offset }); };
     if (rel.type !== R_BPF_64_ABS64 && rel.type !== R_BPF_64_64) {
       throw new UnsupportedFeatureError(`relocation type ${rel.type}`, `relocation type ${rel.type} in .maps is not supported`);

@@ -182,7 +182,7 @@ class Linker {
     let m = this.relocsBySection.get(s.index);
     if (m) return m;
     m = new Map();
-    for (const rel of this.src.elf.relocations.get(s.index) ?? []) {
+    for (const rel of this.src.elf.relocationsFor(s.index)) {
       if (rel.offset % 8 !== 0 || rel.offset >= s.size) {
         throw new ObjectFormatError(`relocation at offset ${rel.offset} is not on an instruction inside the section (${s.size} bytes)`,
           { section: s.name, byteOffset: rel.offset });

@@ -66,8 +66,8 @@ export interface ElfRelocation {
 export interface ElfFile {
   readonly sections: readonly ElfSection[];
   readonly symbols: readonly ElfSymbol[];
-  /** REL relocations keyed by the index of the section they patch. */
-  readonly relocations: ReadonlyMap<number, readonly ElfRelocation[]>;
+  /** REL relocations that patch the section with this index (decoded on first request). */
+  relocationsFor(sectionIndex: number): readonly ElfRelocation[];
   sectionByName(name: string): ElfSection | undefined;
   /** Symbols defined in one section, in symbol-table order. */
   symbolsIn(sectionIndex: number): readonly ElfSymbol[];
@@ -136,7 +136,8 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   });
 
   const symbols = parseSymbols(sections);
-  const relocations = new Map<number, ElfRelocation[]>();
+  // REL sections are decoded on first use: most of them patch DWARF, which a loader never reads.
+  const relSections = new Map<number, ElfSection[]>();
   for (const s of sections) {
     if (s.type === SectionType.RELA) {
       const target = sections[s.info];
@@ -150,20 +151,18 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       throw new ObjectFormatError(`relocation section targets section index ${s.info}, which does not exist`,
         { section: s.name, byteOffset: s.fileOffset });
     }
-    const rd = new ByteReader(s.data, s.name);
-    if (s.size % REL_SIZE !== 0) rd.fail(`size ${s.size} is not a multiple of ${REL_SIZE}`, 0);
-    const list: ElfRelocation[] = [];
-    for (let p = 0; p < s.size; p += REL_SIZE) {
-      const offset = rd.u64(p, 'r_offset');
-      const info = rd.i64(p + 8, 'r_info');
-      const symIndex = Number(BigInt.asUintN(32, info >> 32n));
-      const symbol = symbols[symIndex];
-      if (symbol === undefined || symIndex === 0) rd.fail(`relocation refers to symbol #${symIndex}, which does not exist`, p + 8);
-      list.push(Object.freeze({ offset, type: Number(info & 0xffffffffn), symbol, fileOffset: s.fileOffset + p }));
-    }
-    const prev = relocations.get(s.info) ?? [];
-    relocations.set(s.info, prev.concat(list));
+    const list = relSections.get(s.info);
+    if (list) list.push(s); else relSections.set(s.info, [s]);
   }
+  const relocCache = new Map<number, readonly ElfRelocation[]>();
+  const relocationsFor = (index: number): readonly ElfRelocation[] => {
+    const hit = relocCache.get(index);
+    if (hit) return hit;
+    const out: ElfRelocation[] = [];
+    for (const s of relSections.get(index) ?? []) out.push(...parseRelocations(s, symbols));
+    relocCache.set(index, out);
+    return out;
+  };
 
   const byName = new Map<string, ElfSection>();
   for (const s of sections) if (!byName.has(s.name)) byName.set(s.name, s);
@@ -173,10 +172,24 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     if (list) list.push(sym); else bySection.set(sym.sectionIndex, [sym]);
   }
   return Object.freeze({
-    sections, symbols, relocations,
+    sections, symbols, relocationsFor,
     sectionByName: (name: string) => byName.get(name),
     symbolsIn: (index: number) => bySection.get(index) ?? [],
   });
+}
+
+function parseRelocations(s: ElfSection, symbols: readonly ElfSymbol[]): ElfRelocation[] {
+  const rd: ByteReader = new ByteReader(s.data, s.name);
+  if (s.size % REL_SIZE !== 0) rd.fail(`size ${s.size} is not a multiple of ${REL_SIZE}`, 0);
+  const list: ElfRelocation[] = [];
+  for (let p = 0; p < s.size; p += REL_SIZE) {
+    const offset = rd.u64(p, 'r_offset');
+    const symIndex = rd.u32(p + 12, 'r_info symbol');
+    const symbol = symbols[symIndex];
+    if (symbol === undefined || symIndex === 0) rd.fail(`relocation refers to symbol #${symIndex}, which does not exist`, p + 8);
+    list.push(Object.freeze({ offset, type: rd.u32(p + 8, 'r_info type'), symbol, fileOffset: s.fileOffset + p }));
+  }
+  return list;
 }
 
 function parseSymbols(sections: readonly ElfSection[]): ElfSymbol[] {

@@ -25,7 +25,7 @@ test('sections, symbols and relocations agree with llvm-readelf', (t) => {
     assert.equal(s.size, Number(size));
     if (name && s.type !== 3) assert.equal(s.name, name);
   }
-  const xdpRelocs = elf.relocations.get(elf.sectionByName('xdp')!.index)!;
+  const xdpRelocs = elf.relocationsFor(elf.sectionByName('xdp')!.index);
   const block = out.split("Relocation section '.relxdp'")[1]!.split('\n\n')[0]!;
   const listed = [...block.matchAll(/^([0-9a-f]{16})\s+[0-9a-f]{16}\s+(R_BPF_\w+)\s+[0-9a-f]{16}\s+(\S+)/gm)];
   assert.ok(listed.length > 5);

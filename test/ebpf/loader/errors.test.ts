@@ -59,7 +59,7 @@ test('bad section index and bad string offset', () => {
 test('relocation outside its section names the section and offset', () => {
   const g = fixture('globals.o');
   const elf = parseElf(g);
-  const rel = elf.relocations.get(elf.sectionByName('xdp')!.index)![0]!;
+  const rel = elf.relocationsFor(elf.sectionByName('xdp')!.index)[0]!;
   new DataView(g.buffer).setBigUint64(rel.fileOffset, 0x100000n, true);
   formatError(g, 'xdp', 0x100000, /relocation at offset 1048576 is not on an instruction inside the section/);
 });
@@ -106,7 +106,7 @@ test('corrupt BTF and BTF.ext', () => {
 test('unsupported relocation types and unresolvable CO-RE relocations are named', () => {
   const g = fixture('globals.o');
   const elf = parseElf(g);
-  const rel = elf.relocations.get(elf.sectionByName('xdp')!.index)![0]!;
+  const rel = elf.relocationsFor(elf.sectionByName('xdp')!.index)[0]!;
   u32(g, rel.fileOffset + 8, 3); // R_BPF_64_ABS32 on an instruction
   assert.throws(() => parseObject(g), (e: unknown) => e instanceof UnsupportedFeatureError && e.feature === 'relocation type 3'
     && /relocation type 3 against drop_port/.test(e.message));
