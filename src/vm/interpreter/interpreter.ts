@@ -159,7 +159,8 @@ export class Interpreter {
 
   private execute(prog: ExecProgram, args: RunArgs): void {
     const regs = this.regs;
-    regs.fill(0);
+    // Registers start at zero so that an unverified program reading one it never set is deterministic.
+    for (let k = 0; k < REG_HALVES; k++) regs[k] = 0;
     const { r1, r2 } = args;
     // r1 is nearly always an arena address: a u32 number needs no conversion.
     if (typeof r1 === 'number' && r1 >= 0 && r1 <= 0xffffffff) regs[R1] = r1;
