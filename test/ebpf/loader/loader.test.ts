@@ -188,3 +188,10 @@ test('parsed specs are frozen', () => {
   assert.ok(Object.isFrozen(o) && Object.isFrozen(o.programs) && Object.isFrozen(o.maps));
   assert.ok(Object.isFrozen(o.programs[0]!.insns[0]) && Object.isFrozen(o.maps[0]!.globals));
 });
+
+test('code of non-XDP sections is never examined; static functions in XDP sections are refused', () => {
+  const o = parseObject(fixture('skip_non_xdp.o'));
+  assert.deepEqual(o.programs.map((p) => p.name), ['only_xdp']);
+  assert.throws(() => parseObject(fixture('static_prog.o')),
+    (e: unknown) => e instanceof UnsupportedFeatureError && e.feature === 'static program' && /hidden in section xdp is static/.test(e.message));
+});
