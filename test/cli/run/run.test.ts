@@ -1,0 +1,97 @@
+/**
+ * `xdpjit run` end to end on committed sample objects and captures (programs/, pcaps/): exit codes, the
+ * --jsonl line shape, --dump-maps order, --maps errors with line numbers, --out.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from '../../../src/cli/run.js';
+import { readCapture } from '../../../src/dataplane/capture/read-capture.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const prog = (n: string): string => join(ROOT, 'programs', `${n}.o`);
+const MIXED = join(ROOT, 'pcaps', 'mixed.pcap');
+
+async function xdpjit(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  try {
+    return { code: await run(args), out, err };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+const jsonLines = (s: string): Record<string, unknown>[] => s.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('--jsonl: one line per frame in order, exactly i/action/len/sha1; --dump-maps sorted by map then key', async () => {
+  const r = await xdpjit(prog('port_firewall'), '--pcap', MIXED, '--maps', join(ROOT, 'programs', 'port_firewall.maps'), '--jsonl', '--dump-maps');
+  assert.equal(r.code, 0, r.err);
+  const lines = jsonLines(r.out);
+  const frames = lines.filter((l) => 'i' in l);
+  const nFrames = readCapture(readFileSync(MIXED)).frames.length;
+  assert.equal(frames.length, nFrames);
+  frames.forEach((f, i) => {
+    assert.deepEqual(Object.keys(f), ['i', 'action', 'len', 'sha1']);
+    assert.equal(f.i, i);
+    assert.match(f.sha1 as string, /^[0-9a-f]{40}$/);
+  });
+  assert.ok(frames.some((f) => f.action === 'XDP_DROP') && frames.some((f) => f.action === 'XDP_PASS'));
+  const maps = lines.slice(nFrames);
+  const order = maps.map((m) => `${m.map as string} ${m.key as string}`);
+  assert.deepEqual(order, [...order].sort());
+  assert.ok(maps.some((m) => m.map === 'port_hits' && Array.isArray(m.values)), 'per-CPU map gives values');
+  assert.ok(maps.some((m) => m.map === 'blocked_ports' && m.value === '01'));
+});
+
+test('without --jsonl: an action summary table', async () => {
+  const r = await xdpjit(prog('xdp_drop'), '--pcap', MIXED);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^program \w+: \d+ frames\naction\s+frames\nXDP_DROP\s+\d+\n$/);
+});
+
+test('--set and --maps lines that do not fit the map: exit 2 naming file and line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xdpjit-run-'));
+  const bad = join(dir, 'bad.maps');
+  writeFileSync(bad, '# ok\nblocked_ports 3500 01\nblocked_ports 350000 01\n');
+  let r = await xdpjit(prog('port_firewall'), '--pcap', MIXED, '--maps', bad);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /bad\.maps:3: map 'blocked_ports' key is 2 bytes; the line gives 3/);
+  r = await xdpjit(prog('port_firewall'), '--pcap', MIXED, '--set', 'nosuch 00 00');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--set:1: no map 'nosuch'/);
+  writeFileSync(bad, 'blocked_ports 35 01\n');
+  r = await xdpjit(prog('port_firewall'), '--pcap', MIXED, '--maps', bad);
+  assert.match(r.err, /bad\.maps:1: .*key/);
+});
+
+test('bad usage and bad input exit 2; --engine jit says it is not there yet', async () => {
+  assert.equal((await xdpjit(prog('xdp_pass'))).code, 2);
+  assert.equal((await xdpjit(prog('xdp_pass'), '--pcap', join(ROOT, 'nope.pcap'))).code, 2);
+  assert.equal((await xdpjit(prog('xdp_pass'), '--pcap', join(ROOT, 'pcaps', 'raw.pcap'))).code, 2);
+  assert.equal((await xdpjit(prog('xdp_pass'), '--pcap', MIXED, '--prog', 'nosuch')).code, 2);
+  assert.equal((await xdpjit(prog('xdp_pass'), '--pcap', MIXED, '--clock', 'sundial')).code, 2);
+  assert.equal((await xdpjit(join(ROOT, 'package.json'), '--pcap', MIXED)).code, 2);
+  const jit = await xdpjit(prog('xdp_pass'), '--pcap', MIXED, '--engine', 'jit');
+  assert.equal(jit.code, 2);
+  assert.match(jit.err, /JIT engine not available yet/);
+});
+
+test('--out writes every frame that leaves, with its output bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xdpjit-run-'));
+  const out = join(dir, 'out.pcap');
+  const r = await xdpjit(prog('port_firewall'), '--pcap', MIXED, '--maps', join(ROOT, 'programs', 'port_firewall.maps'), '--jsonl', '--out', out);
+  assert.equal(r.code, 0);
+  const passed = jsonLines(r.out).filter((l) => l.action === 'XDP_PASS');
+  const written = readCapture(readFileSync(out)).frames;
+  assert.equal(written.length, passed.length);
+  assert.deepEqual(written.map((f) => f.data.length), passed.map((p) => p.len));
+});
