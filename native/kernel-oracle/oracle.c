@@ -894,9 +894,18 @@ static int verify_program(const char *path, const char *name, char *log, const c
 	bpf_program__set_log_level(target, 4);
 	libbpf_msgs_len = 0;
 	int err = bpf_object__load(obj);
-	int accepted = err == 0;
+	/*
+	 * libbpf fills PROG_ARRAY `.values` slots after every program has loaded (bpf_object_init_prog_arrays),
+	 * so a slot naming a program left unloaded here fails the object load after the verifier accepted the
+	 * program under test. libbpf 1.1 names that failure; a verifier rejection reads "BPF program load failed".
+	 */
+	int only_slots_failed = err && libbpf_msgs && strstr(libbpf_msgs, "failed to initialize slot") &&
+				!strstr(libbpf_msgs, "program load failed");
+	int accepted = err == 0 || only_slots_failed;
 	uint32_t verified = 0;
-	if (accepted) {
+	if (only_slots_failed) {
+		err = 0;
+	} else if (accepted) {
 		struct bpf_prog_info info;
 		memset(&info, 0, sizeof info);
 		__u32 len = sizeof info;
