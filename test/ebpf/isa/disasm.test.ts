@@ -74,3 +74,22 @@ test('listing skips second slots and resolves jump targets', () => {
   assert.equal(jumpTarget([I(0x85, 0, 1, 0, -1)], 0), 0);
   assert.equal(jumpTarget([I(0x85, 0, 0, 0, 5)], 0), undefined);
 });
+
+test('any slot content decodes and prints without throwing; valid ones never print <unknown>', async () => {
+  const { describeInsn } = await import('../../../src/ebpf/insn-validity.js');
+  let x = 0x9e3779b9;
+  const next = (): number => {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    return x;
+  };
+  for (let k = 0; k < 50000; k++) {
+    const insns: Insn[] = [0, 1].map(() => ({
+      code: next() & 0xff, dst: next() & 0xf, src: next() & 0xf,
+      off: k % 2 === 0 ? (next() & 0xffff) - 0x8000 : next() % 3, imm: k % 3 === 0 ? next() | 0 : next() % 70,
+    }));
+    const text = disassemble(insns, 0);
+    assert.equal(typeof text, 'string');
+    const d = describeInsn(insns, 0);
+    assert.equal(text === '<unknown>', !d.valid, `${JSON.stringify(insns[0])}: ${text}`);
+  }
+});

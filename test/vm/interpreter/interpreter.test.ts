@@ -152,3 +152,33 @@ test('the prepared-program cache is keyed by the ExecProgram object', () => {
   assert.equal(i.prepare(p), i.prepare(p));
   assert.notEqual(i.prepare(p), i.prepare(prog('mov %r0, 1\nexit')));
 });
+
+test('random straight-line programs end in a value or a RuntimeFault, never another exception', async () => {
+  const { describeInsn } = await import('../../../src/ebpf/insn-validity.js');
+  let x = 0x12345678;
+  const next = (): number => {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    return x;
+  };
+  const i = interp();
+  let faults = 0;
+  for (let k = 0; k < 3000; k++) {
+    const insns: Insn[] = [];
+    while (insns.length < 12) {
+      const cand: Insn = { code: next() & 0xff, dst: next() % 11, src: next() % 11, off: (next() % 64) - 32, imm: k % 2 ? next() | 0 : next() % 40 };
+      const pair = cand.code === 0x18 ? [cand, { code: 0, dst: 0, src: 0, off: 0, imm: next() | 0 }] : [cand];
+      const d = describeInsn(pair, 0);
+      // Straight-line only: no jumps (which could loop) and no exit before the end.
+      if (!d.valid || d.kind.startsWith('j') || d.kind === 'exit' || d.kind === 'call_local') continue;
+      insns.push(...pair);
+    }
+    insns.push({ code: 0x95, dst: 0, src: 0, off: 0, imm: 0 });
+    try {
+      assert.equal(typeof i.run(progOf(insns), ARGS), 'bigint');
+    } catch (e) {
+      assert.ok(e instanceof RuntimeFault, `${String(e)} in ${JSON.stringify(insns)}`);
+      faults++;
+    }
+  }
+  assert.ok(faults > 0 && faults < 3000);
+});
