@@ -7,7 +7,7 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import { describeInsn } from '../ebpf/insn-validity.js';
-import { AluOp, AtomicOp, CallSrc, Class, JmpOp, Mode, Source, classOf, modeOf, opOf, sourceOf } from '../ebpf/opcodes.js';
+import { AluOp, AtomicOp, CallSrc, Class, JmpOp, Mode, PseudoSrc, Size, Source, classOf, modeOf, opOf, sourceOf } from '../ebpf/opcodes.js';
 import type { HelperProto } from '../ebpf/helpers.js';
 
 export class CfgViolation extends Error {
@@ -58,8 +58,8 @@ export function buildCfg(insns: readonly Insn[], funcEntries: readonly number[],
         throw new CfgViolation(i, `invalid shift ${insn.imm}`, `shift amounts must be 0..${width - 1}`);
       }
     }
-    if (cls === Class.LD && modeOf(insn.code) === Mode.IMM && insn.src !== 0 && insn.src !== 1 && insn.src !== 2) {
-      throw new CfgViolation(i, `unsupported LD_IMM64 pseudo source ${insn.src}`, insn.src === 4 ? 'callback function pointers are not supported by xdpjit' : 'only constants, maps and map values can be loaded');
+    if (cls === Class.LD && modeOf(insn.code) === Mode.IMM && ![PseudoSrc.IMM, PseudoSrc.MAP_FD, PseudoSrc.MAP_VALUE, PseudoSrc.FUNC].includes(insn.src as 0)) {
+      throw new CfgViolation(i, `unsupported LD_IMM64 pseudo source ${insn.src}`, 'only constants, maps, map values and callback functions can be loaded');
     }
   }
   // Functions: the declared ones plus every bpf-to-bpf call target.
@@ -77,9 +77,17 @@ export function buildCfg(insns: readonly Insn[], funcEntries: readonly number[],
         starts.add(t);
         hasCalls = true;
       } else if (insn.src === CallSrc.HELPER && helper(insn.imm)?.name === 'tail_call') hasTailCalls = true;
+    } else if (insn.code === (Class.LD | Mode.IMM | Size.DW) && insn.src === PseudoSrc.FUNC) {
+      // A callback (bpf_loop, bpf_for_each_map_elem) is a function of its own (kernel: add_subprog).
+      const t = i + insn.imm + 1;
+      if (t < 0 || t >= n || hi[t]) throw new CfgViolation(i, `callback function out of range from insn ${i} to ${t}`);
+      starts.add(t);
+      hasCalls = true;
     }
   }
   const funcStarts = [...starts].sort((a, b) => a - b);
+  const prunePoints = new Uint8Array(n);
+  for (const s of funcStarts) prunePoints[s] = 1;
   const funcOf = new Int32Array(n);
   for (let f = 0; f < funcStarts.length; f++) {
     const s = funcStarts[f]!;
@@ -95,7 +103,6 @@ export function buildCfg(insns: readonly Insn[], funcEntries: readonly number[],
     }
   }
   const succ: number[][] = Array.from({ length: n }, () => []);
-  const prunePoints = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     if (hi[i]) continue;
     const insn = insns[i]!;
@@ -129,6 +136,7 @@ export function buildCfg(insns: readonly Insn[], funcEntries: readonly number[],
     const targets = [...succ[i]!];
     const insn = insns[i]!;
     if (insn.code === (Class.JMP | JmpOp.CALL) && insn.src === CallSrc.PSEUDO_CALL) targets.push(i + insn.imm + 1);
+    if (insn.code === (Class.LD | Mode.IMM | Size.DW) && insn.src === PseudoSrc.FUNC) targets.push(i + insn.imm + 1);
     for (const t of targets) if (!seen[t]) { seen[t] = 1; work.push(t); }
   }
   for (let i = 0; i < n; i++) {

@@ -22,9 +22,10 @@ import {
   type CmpOp, type ScalarAluOp, NEGATE, isConst, refineCmp, scalarAlu, scalarBswap, scalarDivMod, scalarNeg,
   scalarOfSize, signExtend, zext32, scalarUnknown,
 } from './domain/scalar.js';
-import { Frame, Slot, State, stateCovers, STACK_SIZE } from './domain/state.js';
+import { Frame, MAX_CALL_FRAMES, Slot, State, stateCovers, STACK_SIZE } from './domain/state.js';
 import { RuleViolation, VerifierError, type SourceLine } from './errors.js';
 import { stateString } from './log.js';
+import { spinLockOffset } from './domain/spin-lock.js';
 import type { InsnFact, VerifiedProgram } from './verified-program.js';
 
 export interface VerifyOptions {
@@ -102,6 +103,7 @@ class Interpreter {
       obj,
       helper: helperById,
       gplCompatible: isGplCompatible(obj.license),
+      spinLock: (map) => spinLockOffset(obj, map),
       noteStackDepth: (fn, depth) => this.stackDepth.set(fn, Math.max(this.stackDepth.get(fn) ?? 0, depth)),
     };
   }
@@ -181,8 +183,13 @@ class Interpreter {
       const callsite = frames[frameNo + 1]!.callsite;
       return reg >= 6 && ((this.cfg.liveIn[callsite]! >> reg) & 1) === 1;
     };
+    // A helper callback's entry is a loop head whose iteration count the helper bounds (bpf_loop's nr, the
+    // map's size): a state covered by one still being explored adds nothing (fixpoint reached).
+    const callbackEntry = cur.cur.callbackOf >= 0 && cur.cur.funcStart === path.idx;
     for (const cp of list) {
-      if (cp.branches === 0) {
+      if (callbackEntry) {
+        if (stateCovers(cp.state, cur, live, false)) return true;
+      } else if (cp.branches === 0) {
         if (stateCovers(cp.state, cur, live, false)) return true;
       } else if (stateCovers(cp.state, cur, live, true)) {
         throw this.error(path.idx, new RuleViolation(`infinite loop detected at insn ${path.idx}`,
@@ -263,6 +270,7 @@ class Interpreter {
   private ldImm64(idx: number): Reg {
     const insn = this.insns[idx]!;
     if (insn.src === 0) return constReg(imm64At(this.insns, idx));
+    if (insn.src === 4) return pointerReg('func_ptr', { off: idx + insn.imm + 1 });
     const map = this.obj.maps[insn.imm];
     if (!map) throw new RuleViolation(`fd ${insn.imm} is not pointing to valid bpf_map`, 'the map reference does not name a map of this object');
     if (insn.src === 1) return pointerReg('map_ptr', { map });
@@ -356,7 +364,7 @@ class Interpreter {
     }
     const known = isConst(off.s);
     const val = BigInt.asIntN(64, off.s.var.value);
-    if (ptr.t === 'pkt_end' || ptr.t === 'map_ptr' || ptr.t === 'map_ptr_or_null') {
+    if (ptr.t === 'pkt_end' || ptr.t === 'map_ptr' || ptr.t === 'map_ptr_or_null' || ptr.t === 'func_ptr' || ptr.t === 'map_key') {
       if (!(ptr.t === 'map_ptr' && known && val === 0n && op === AluOp.ADD)) {
         throw new RuleViolation(`${R} pointer arithmetic on ${typeName(ptr.t)} prohibited`,
           ptr.t === 'pkt_end' ? 'compute data + N and compare that with data_end instead' : 'a map pointer can only be passed to helpers');
@@ -452,6 +460,12 @@ class Interpreter {
         return this.exit(st);
       case JmpOp.CALL:
         if (insn.src === CallSrc.PSEUDO_CALL) return this.pseudoCall(st, insn, idx);
+        if (proto!.args.includes('func')) {
+          // Zero iterations, or a first call of the callback.
+          const entered = this.enterCallback(st.clone(), idx, proto!);
+          this.helperCall(st, proto!, idx);
+          return [{ state: st, idx: idx + 1 }, entered];
+        }
         this.helperCall(st, proto!, idx);
         return [{ state: st, idx: idx + 1 }];
       default:
@@ -459,9 +473,54 @@ class Interpreter {
     }
   }
 
+  /**
+   * A helper that calls back (bpf_loop, bpf_for_each_map_elem): the callback runs on a new frame with the
+   * arguments the helper passes; its caller's registers stay as at the call until the helper returns.
+   */
+  private enterCallback(st: State, callIdx: number, proto: HelperProto): { state: State; idx: number } {
+    const regs = st.cur.regs;
+    const fn = regs[proto.args.indexOf('func') + 1]!;
+    const ctxArg = regs[proto.args.indexOf('stack_or_null') + 1] ?? NOT_INIT;
+    if (st.frames.length >= MAX_CALL_FRAMES) throw new RuleViolation(`the call stack of ${st.frames.length + 1} frames is too deep`, 'at most 8 nested call frames, callbacks included');
+    const frame = Frame.entry(st.frames.length, fn.off, callIdx + 1, callIdx);
+    if (proto.name === 'for_each_map_elem') {
+      const map = regs[1]!.map;
+      frame.regs[1] = regs[1]!;
+      frame.regs[2] = pointerReg('map_key', { map });
+      frame.regs[3] = pointerReg('map_value', { map });
+      frame.regs[4] = ctxArg;
+    } else {
+      frame.regs[1] = unknownScalar();
+      frame.regs[2] = ctxArg;
+    }
+    const edges = this.callEdges.get(st.cur.funcStart) ?? new Set<number>();
+    edges.add(fn.off);
+    this.callEdges.set(st.cur.funcStart, edges);
+    st.frames.push(frame);
+    return { state: st, idx: fn.off };
+  }
+
+  /** A callback returned: the helper either returns, or calls it again with whatever it changed widened. */
+  private callbackExit(st: State, callee: Frame): Array<{ state: State; idx: number }> {
+    const r0 = callee.regs[0]!;
+    if (r0.t !== 'scalar' || r0.s.r64.umax > 1n) {
+      throw new RuleViolation(`At callback return the register R0 has ${r0.t === 'scalar' ? 'a value' : typeName(r0.t)} that should have been in [0, 1]`,
+        'a bpf_loop / bpf_for_each_map_elem callback returns 0 (continue) or 1 (stop)');
+    }
+    const calleeNo = st.frames.length;
+    st.forEachReg((r) => (r.t === 'stack' && r.frame >= calleeNo ? unknownScalar() : r));
+    const proto = helperById(this.insns[callee.callbackOf]!.imm)!;
+    const again = st.clone();
+    for (const f of again.frames) widenStack(f);
+    const next = this.enterCallback(again, callee.callbackOf, proto);
+    this.helperCall(st, proto, callee.callbackOf);
+    return [{ state: st, idx: callee.callsite }, next];
+  }
+
   private exit(st: State): Array<{ state: State; idx: number }> {
     if (st.frames.length === 1) return [];
     const callee = st.frames.pop()!;
+    if (callee.callbackOf >= 0) return this.callbackExit(st, callee);
     const calleeNo = st.frames.length;
     const r0 = callee.regs[0]!;
     if (r0.t === 'stack' && r0.frame >= calleeNo) {
@@ -501,6 +560,8 @@ class Interpreter {
       st.refs.delete(ref);
       st.forEachReg((r) => (r.ref === ref && ref !== 0 ? this.invalidate() : r));
     }
+    if (proto.name === 'spin_lock') st.lock = { map: regs[1]!.map!, id: regs[1]!.id, insn: idx };
+    if (proto.name === 'spin_unlock') st.lock = null;
     let r0: Reg;
     switch (proto.ret) {
       case 'integer': r0 = unknownScalar(); break;
@@ -514,7 +575,7 @@ class Interpreter {
           // Kernel 6.18: an ARRAY lookup with a constant in-range key cannot fail (can_elide_value_nullness).
           const key = proto.name === 'map_lookup_elem' && map && (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY)
             ? constStackKey(st, regs[2]!, map.keySize) : undefined;
-          r0 = key !== undefined && key < BigInt(map!.maxEntries) ? pointerReg('map_value', { map }) : pointerReg('map_value_or_null', { map, id });
+          r0 = key !== undefined && key < BigInt(map!.maxEntries) ? pointerReg('map_value', { map, id: this.env.spinLock(map!) === undefined ? 0 : id }) : pointerReg('map_value_or_null', { map, id });
         }
         break;
       }
@@ -634,7 +695,9 @@ class Interpreter {
     st.forEachReg((r) => {
       if (r.id !== id || !isMaybeNull(r)) return r;
       if (isNull) return constReg(0n);
-      return { ...r, t: nonNullType(r.t), id: 0 };
+      // The id stays where it names a spin lock's owner (kernel: reg_may_point_to_spin_lock).
+      const keep = r.t === 'map_value_or_null' && r.map && this.env.spinLock(r.map) !== undefined;
+      return { ...r, t: nonNullType(r.t), id: keep ? r.id : 0 };
     });
   }
 
@@ -719,6 +782,19 @@ class Interpreter {
 
 const roundUp16 = (d: number): number => (d + 15) & ~15;
 
+/**
+ * Between callback iterations anything the callback could reach through its context pointer may have
+ * changed: scalars in every caller's stack become unknown (pointers keep their type), so the second
+ * entry covers all later ones.
+ */
+function widenStack(f: Frame): void {
+  for (let i = 0; i < f.slots.length; i++) if (f.slots[i] === Slot.ZERO) f.slots[i] = Slot.MISC;
+  for (let s = 0; s < f.spills.length; s++) {
+    const sp = f.spills[s];
+    if (sp && sp.t === 'scalar') f.spills[s] = unknownScalar();
+  }
+}
+
 /** Pointer types the kernel knows are never NULL (reg_not_null). */
 const NEVER_NULL: ReadonlySet<Reg['t']> = new Set(['map_value', 'ringbuf_mem']);
 
@@ -733,7 +809,7 @@ function constStackKey(st: State, key: Reg, size: number): bigint | undefined {
   for (let i = i0; i < i0 + size; i++) if (frame.slots[i] !== Slot.ZERO) zero = false;
   if (zero) return 0n;
   const spill = frame.spills[i0 >> 3];
-  if ((i0 & 7) === 0 && spill && spill.t === 'scalar' && isConst(spill.s) && frame.slots[i0] === Slot.SPILL) {
+  if (size === 8 && (i0 & 7) === 0 && spill && spill.t === 'scalar' && isConst(spill.s) && frame.slots[i0] === Slot.SPILL) {
     return spill.s.var.value & ((1n << BigInt(size * 8)) - 1n);
   }
   return undefined;

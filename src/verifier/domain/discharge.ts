@@ -72,17 +72,24 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
     case 'alu_operands':
     case 'cmp_operands':
       return {};
-    case 'helper':
-      return { ...checkHelper(a.id, env) };
+    case 'helper': {
+      const p = checkHelper(a.id, env);
+      if (st.lock && env.helper(a.id)?.name !== 'spin_unlock') {
+        throw new RuleViolation('function calls are not allowed while holding a lock', `release the lock taken at insn ${st.lock.insn} (bpf_spin_unlock) first`);
+      }
+      return p;
+    }
     case 'helper_arg':
       checkHelperArg(a.reg, a.argKind, a.proto, st, env);
       return {};
     case 'call_depth':
+      if (st.lock) throw new RuleViolation('function calls are not allowed while holding a lock', `release the lock taken at insn ${st.lock.insn} first`);
       if (st.frames.length >= MAX_CALL_FRAMES) {
         throw new RuleViolation(`the call stack of ${st.frames.length + 1} frames is too deep`, 'at most 8 nested bpf-to-bpf call frames');
       }
       return {};
     case 'return_value': {
+      if (st.lock && st.frames.length === 1) throw new RuleViolation('bpf_spin_unlock is missing', `the lock taken at insn ${st.lock.insn} is still held at exit`);
       // Kernel: R0 is checked at the main program's exit only; a callee's missing R0 matters only if read.
       if (st.frames.length > 1) return {};
       const r0 = regs[0]!;
@@ -113,12 +120,6 @@ function checkHelper(id: number, env: DischargeEnv): Proof {
   if (proto.gplOnly && !env.gplCompatible) {
     throw new RuleViolation('cannot call GPL-restricted function from non-GPL compatible program',
       `bpf_${proto.name} is GPL-only: declare a GPL-compatible license (char LICENSE[] SEC("license") = "GPL")`);
-  }
-  if (proto.args.some((k) => k === 'spin_lock')) {
-    throw new RuleViolation(`bpf_${proto.name}: spin locks are not supported by xdpjit's verifier`, 'bpf_spin_lock needs BTF of the map value, which xdpjit does not check yet');
-  }
-  if (proto.args.some((k) => k === 'func')) {
-    throw new RuleViolation(`bpf_${proto.name}: callbacks are not supported by xdpjit's verifier`, 'unroll the loop or use a bounded for loop instead of bpf_loop');
   }
   return {};
 }
@@ -219,9 +220,27 @@ function checkHelperArg(regNo: number, kind: HelperProto['args'][number], proto:
       if (r.t === 'scalar' && isConst(r.s) && r.s.var.value === 0n) return;
       expect(r.t === 'stack', 'fp');
       return;
-    case 'spin_lock':
     case 'func':
-      throw new RuleViolation(`${name}: argument kind ${kind} is not supported`);
+      expect(r.t === 'func_ptr', 'func');
+      return;
+    case 'spin_lock': {
+      expect(r.t === 'map_value', 'map_value');
+      if (!isConst(r.s)) throw new RuleViolation(`${R} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`, `${name}: pass &value->lock`);
+      const lock = env.spinLock(r.map!);
+      if (lock === undefined) {
+        throw new RuleViolation(`map '${r.map!.name}' has no valid bpf_spin_lock`, `${name}: the map's value type (BTF) must contain a struct bpf_spin_lock`);
+      }
+      const off = r.off + Number(BigInt.asIntN(64, r.s.var.value));
+      if (off !== lock) throw new RuleViolation(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${lock}`, `${name}: pass &value->lock`);
+      if (proto.name === 'spin_lock' && st.lock) {
+        throw new RuleViolation('Locking two bpf_spin_locks are not allowed', `the lock taken at insn ${st.lock.insn} is still held`);
+      }
+      if (proto.name === 'spin_unlock') {
+        if (!st.lock) throw new RuleViolation('bpf_spin_unlock without taking a lock', 'call bpf_spin_lock first');
+        if (st.lock.map !== r.map || st.lock.id !== r.id) throw new RuleViolation('bpf_spin_unlock of different lock', `unlock the lock taken at insn ${st.lock.insn}`);
+      }
+      return;
+    }
   }
 }
 

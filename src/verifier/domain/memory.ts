@@ -3,7 +3,8 @@
  * check_mem_access and its per-type helpers: check_packet_access, check_stack_{read,write}_*,
  * check_map_access, check_ctx_access / xdp_is_valid_access, check_mem_region_access).
  */
-import { MapFlag } from '../../ebpf/object-spec.js';
+import { MapFlag, type MapSpec } from '../../ebpf/object-spec.js';
+import { SPIN_LOCK_SIZE } from './spin-lock.js';
 import { XDP_MD_SIZE } from '../../vm/arena-layout.js';
 import { RuleViolation } from '../errors.js';
 import type { AccessMode } from '../assertions.js';
@@ -28,6 +29,8 @@ export interface AccessFact {
 export interface AccessEnv {
   readonly strict: boolean;
   readonly progKind: string;
+  /** Offset of the map value's bpf_spin_lock, if it has one (plain accesses to it are refused). */
+  spinLock(map: MapSpec): number | undefined;
   /** Deepest stack byte touched, per call frame's function (for the combined-depth rule). */
   noteStackDepth(funcStart: number, depth: number): void;
 }
@@ -56,6 +59,7 @@ export function checkAccess(
       throw new RuleViolation(`${R} invalid mem access 'scalar'`,
         `${R} holds a number, not a pointer: only pointers from ctx, the stack, a map lookup or a ring buffer reservation can be dereferenced`);
     case 'pkt_end':
+    case 'func_ptr':
     case 'map_ptr':
       throw new RuleViolation(`${R} invalid mem access '${typeName(reg.t)}'`,
         reg.t === 'pkt_end' ? 'data_end marks the end of the packet and cannot be dereferenced; compare pointers against it instead' : 'a map pointer is only an argument for map helpers');
@@ -75,6 +79,11 @@ export function checkAccess(
       return mapAccess(reg, R, insnOff, size, mode, value, env);
     case 'ringbuf_mem':
       return memAccess(reg, R, insnOff, size, mode, value, env);
+    case 'map_key': {
+      if (mode !== 'read') throw new RuleViolation(`${R} cannot write into map_key`, 'the key a bpf_for_each_map_elem callback receives is read-only');
+      const o = boundsCheck(reg, R, insnOff, size, reg.map!.keySize, 'memory', '(map key)');
+      return { fact: o >= 0 ? { region: 'map', offset: o } : { region: 'map' }, loaded: scalarReg(scalarOfSize(size)) };
+    }
   }
 }
 
@@ -166,6 +175,14 @@ function mapAccess(reg: Reg, R: string, insnOff: number, size: number, mode: Acc
       `${map.name} is read-only for programs (const data or BPF_F_RDONLY_PROG)`);
   }
   const o = boundsCheck(reg, R, insnOff, size, map.valueSize, 'map value', `(${map.name}: value_size ${map.valueSize})`);
+  const lock = env.spinLock(map);
+  if (lock !== undefined) {
+    const lo = o >= 0 ? o : insnOff + reg.off + Number(reg.s.r64.smin);
+    const hi = o >= 0 ? o + size : insnOff + reg.off + Number(reg.s.r64.umax) + size;
+    if (lo < lock + SPIN_LOCK_SIZE && hi > lock) {
+      throw new RuleViolation('bpf_spin_lock cannot be accessed directly by load/store', `bytes ${lock}..${lock + 3} of ${map.name}'s value are its bpf_spin_lock: use bpf_spin_lock/bpf_spin_unlock`);
+    }
+  }
   if (mode !== 'read') leakCheck(env, value, 'map', 'value');
   let loaded: Reg | undefined;
   if (mode === 'read') {
@@ -356,6 +373,9 @@ export function checkHelperMem(state: State, env: AccessEnv, regNo: number, size
       return;
     case 'ringbuf_mem':
       if (maxSize > 0) memAccess(reg, R, 0, maxSize, write ? 'write' : 'read', undefined, env);
+      return;
+    case 'map_key':
+      if (maxSize > 0) checkAccess(state, env, regNo, 0, maxSize, write ? 'write' : 'read', undefined);
       return;
     default:
       throw new RuleViolation(`${R} type=${typeName(reg.t)} expected=fp, pkt, pkt_meta, map_value, mem`,

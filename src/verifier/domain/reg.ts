@@ -19,7 +19,9 @@ export type RegType =
   | 'map_value'             // PTR_TO_MAP_VALUE
   | 'map_value_or_null'
   | 'ringbuf_mem'           // PTR_TO_MEM | MEM_RINGBUF, a reference that must be released
-  | 'ringbuf_mem_or_null';
+  | 'ringbuf_mem_or_null'
+  | 'map_key'               // PTR_TO_MAP_KEY: a bpf_for_each_map_elem callback's key (read-only)
+  | 'func_ptr';             // PTR_TO_FUNC: a callback; `off` is the function's first instruction
 
 export interface Reg {
   readonly t: RegType;
@@ -76,6 +78,8 @@ export function typeName(t: RegType): string {
     case 'map_value_or_null': return 'map_value_or_null';
     case 'ringbuf_mem': return 'ringbuf_mem';
     case 'ringbuf_mem_or_null': return 'ringbuf_mem_or_null';
+    case 'map_key': return 'map_key';
+    case 'func_ptr': return 'func';
   }
 }
 

@@ -98,6 +98,15 @@ function deduceWithin(r: Range, w: Width): Range {
   if (asU(w, smin) <= asU(w, smax)) {
     umin = max(umin, asU(w, smin));
     umax = min(umax, asU(w, smax));
+  } else if (umax < asU(w, smin)) {
+    // The signed range crosses zero: [smin, -1] ∪ [0, smax]. The unsigned range rules out the negative
+    // part (it lies above umax as unsigned), so only [0, smax] ∩ [umin, umax] remains (kernel 6.18).
+    smin = asS(w, umin);
+    umax = min(umax, smax);
+  } else if (asU(w, smax) < umin) {
+    // ... or rules out the non-negative part.
+    smax = asS(w, umax);
+    umin = max(umin, asU(w, smin));
   }
   return { umin, umax, smin, smax };
 }

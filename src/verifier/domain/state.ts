@@ -9,6 +9,7 @@
  */
 import { type Reg, IdMap, NOT_INIT, isPointer, regCovers, pointerReg } from './reg.js';
 import { scalarConst } from './scalar.js';
+import type { MapSpec } from '../../ebpf/object-spec.js';
 
 export const STACK_SIZE = 512;
 export const MAX_CALL_FRAMES = 8;
@@ -26,17 +27,26 @@ export class Frame {
     readonly callsite: number,
     /** First instruction of the function this frame runs. */
     readonly funcStart: number,
+    /** For a helper callback (bpf_loop...): the helper call's index; -1 for plain calls. */
+    readonly callbackOf: number = -1,
   ) {}
 
-  static entry(frameNo: number, funcStart: number, callsite: number): Frame {
+  static entry(frameNo: number, funcStart: number, callsite: number, callbackOf = -1): Frame {
     const regs: Reg[] = new Array(11).fill(NOT_INIT);
     regs[10] = pointerReg('stack', { frame: frameNo, s: scalarConst(0n) });
-    return new Frame(regs, new Uint8Array(STACK_SIZE), new Array(STACK_SIZE / 8).fill(null), callsite, funcStart);
+    return new Frame(regs, new Uint8Array(STACK_SIZE), new Array(STACK_SIZE / 8).fill(null), callsite, funcStart, callbackOf);
   }
 
   clone(): Frame {
-    return new Frame(this.regs.slice(), this.slots.slice(), this.spills.slice(), this.callsite, this.funcStart);
+    return new Frame(this.regs.slice(), this.slots.slice(), this.spills.slice(), this.callsite, this.funcStart, this.callbackOf);
   }
+}
+
+/** The bpf_spin_lock held (kernel: active_lock): which map's value, through which pointer identity. */
+export interface HeldLock {
+  readonly map: MapSpec;
+  readonly id: number;
+  readonly insn: number;
 }
 
 export class State {
@@ -44,13 +54,14 @@ export class State {
     readonly frames: Frame[],
     /** Acquired references (ringbuf reservations): id → instruction that acquired it. */
     readonly refs: Map<number, number>,
+    public lock: HeldLock | null = null,
   ) {}
 
   get cur(): Frame { return this.frames[this.frames.length - 1]!; }
   get curFrameNo(): number { return this.frames.length - 1; }
 
   clone(): State {
-    return new State(this.frames.map((f) => f.clone()), new Map(this.refs));
+    return new State(this.frames.map((f) => f.clone()), new Map(this.refs), this.lock);
   }
 
   /** Every register and spilled register of every frame (kernel: bpf_for_each_reg_in_vstate). */
@@ -73,6 +84,8 @@ export function stateCovers(old: State, cur: State, live: (frameNo: number, reg:
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.size !== cur.refs.size) return false;
   const ids = new IdMap();
+  if ((old.lock === null) !== (cur.lock === null)) return false;
+  if (old.lock && cur.lock && (old.lock.map !== cur.lock.map || !ids.check(old.lock.id, cur.lock.id))) return false;
   for (const [id] of old.refs) {
     // References must pair up one to one; which id pairs with which is checked through the registers.
     if (!cur.refs.has(id) && exact) return false;
@@ -80,7 +93,7 @@ export function stateCovers(old: State, cur: State, live: (frameNo: number, reg:
   for (let f = 0; f < old.frames.length; f++) {
     const o = old.frames[f]!;
     const c = cur.frames[f]!;
-    if (o.callsite !== c.callsite || o.funcStart !== c.funcStart) return false;
+    if (o.callsite !== c.callsite || o.funcStart !== c.funcStart || o.callbackOf !== c.callbackOf) return false;
     for (let r = 0; r < 10; r++) {
       if (!exact && !live(f, r)) continue;
       if (!regCovers(o.regs[r]!, c.regs[r]!, ids, exact)) return false;
