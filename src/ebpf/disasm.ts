@@ -51,8 +51,22 @@ function jumpOff(off: number): string {
   return off < 0 ? `-${hex(-off)}` : `+${hex(off)}`;
 }
 
+/**
+ * `llvm`: llvm-objdump-16's hex immediates and offsets (the default). `decimal`: the same syntax with
+ * decimal numbers, as llvm-objdump printed before LLVM 16 (`r1 = *(u32 *)(r1 + 4)`, `call 1`).
+ */
+export type DisasmStyle = 'llvm' | 'decimal';
+
+/** Every number is printed by hex(), so the decimal style is an exact rewrite of the hex literals. */
+const toDecimal = (text: string): string => text.replace(/0x[0-9a-f]+/g, (h) => BigInt(h).toString());
+
 /** One instruction's text; the second slot of an LD_IMM64 (and anything invalid) prints `<unknown>`. */
-export function disassemble(insns: readonly Insn[], index: number): string {
+export function disassemble(insns: readonly Insn[], index: number, style: DisasmStyle = 'llvm'): string {
+  const text = disassembleLlvm(insns, index);
+  return style === 'decimal' ? toDecimal(text) : text;
+}
+
+function disassembleLlvm(insns: readonly Insn[], index: number): string {
   const insn = insns[index];
   if (insn === undefined) return UNKNOWN;
   const d = describeInsn(insns, index);
@@ -155,11 +169,11 @@ function atomicText(is64: boolean, dst: number, src: number, off: number, imm: n
  * A listing: one line per instruction, `index: text`, LD_IMM64 second slots omitted (as llvm-objdump does),
  * with jump targets resolved to absolute indices as a trailing comment.
  */
-export function listing(insns: readonly Insn[]): string {
+export function listing(insns: readonly Insn[], style: DisasmStyle = 'llvm'): string {
   const lines: string[] = [];
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;
-    const text = disassemble(insns, i);
+    const text = disassemble(insns, i, style);
     const target = jumpTarget(insns, i);
     lines.push(`${String(i).padStart(5)}: ${text}${target === undefined ? '' : ` <${target}>`}`);
     if (insn.code === OP_LD_IMM64) i++;

@@ -93,3 +93,12 @@ test('any slot content decodes and prints without throwing; valid ones never pri
     assert.equal(text === '<unknown>', !d.valid, `${JSON.stringify(insns[0])}: ${text}`);
   }
 });
+
+test('decimal style prints the same syntax with decimal numbers', () => {
+  assert.equal(disassemble([I(0x61, 1, 1, 4)], 0, 'decimal'), 'r1 = *(u32 *)(r1 + 4)');
+  assert.equal(disassemble([I(0x85, 0, 0, 0, 1)], 0, 'decimal'), 'call 1');
+  assert.equal(disassemble([I(0x2d, 2, 3, 5)], 0, 'decimal'), 'if r2 > r3 goto +5');
+  assert.equal(disassemble([I(0x07, 10, 0, 0, -8)], 0, 'decimal'), 'r10 += -8');
+  assert.equal(disassemble([I(0x18, 0, 0, 0, 0x55667788), I(0, 0, 0, 0, 0x11223344)], 0, 'decimal'), 'r0 = 1234605616436508552 ll');
+  assert.equal(listing([I(0x05, 0, 0, -1)], 'decimal'), '    0: goto -1 <0>');
+});
