@@ -337,7 +337,12 @@ export class ControlPlane {
     for (const key of m.map.keys()) {
       const values = m.map.read(key);
       if (!values) continue;
-      const json = obj?.describeEntry?.(m.index, key, values[0]!) ?? {};
+      // BTF rendering where the object describes the types; per-CPU maps give one valueJson per CPU.
+      const rendered = obj?.describeEntry ? values.map((v) => obj.describeEntry!(m.index, key, v)) : [];
+      const json = rendered.length === 0 ? {} : {
+        ...(rendered[0]!.keyJson !== undefined ? { keyJson: rendered[0]!.keyJson } : {}),
+        ...(rendered[0]!.valueJson !== undefined ? { valueJson: m.map.perCpu ? rendered.map((r) => r.valueJson) : rendered[0]!.valueJson } : {}),
+      };
       out.push({
         key: hex(key),
         ...(m.map.perCpu ? { values: values.map(hex) } : { value: hex(values[0]!) }),

@@ -6,6 +6,7 @@
  */
 import { parseObject, ObjectFormatError, UnsupportedFeatureError } from '../ebpf/loader.js';
 import type { ObjectSpec } from '../ebpf/object-spec.js';
+import { btfValueToJson, globalsToJson } from '../ebpf/btf/btf-json.js';
 import { verify } from '../verifier/interpreter.js';
 import { VerifierError } from '../verifier/errors.js';
 import { ArenaFullError, type Arena } from '../vm/arena.js';
@@ -68,6 +69,17 @@ export class RuntimeObjectLoader implements ObjectLoader {
       verifier: { programs: verified },
       verifierSeconds,
       runConfig: (entry) => spec.runConfigs.get(entry),
+      describeEntry: (mapIndex, key, value) => {
+        const m = spec.maps[mapIndex];
+        const btf = spec.btf;
+        if (!m || !btf) return {};
+        // Global data renders as its variables; BTF-defined maps through their key/value types.
+        if (m.origin.kind === 'global') return m.globals.length > 0 ? { valueJson: globalsToJson(btf, m.globals, value) } : {};
+        return {
+          ...(m.btfKeyType !== undefined ? { keyJson: btfValueToJson(btf, m.btfKeyType, key) } : {}),
+          ...(m.btfValueType !== undefined ? { valueJson: btfValueToJson(btf, m.btfValueType, value) } : {}),
+        };
+      },
       async prepare(entry, o) {
         const program = rt.programs.get(entry);
         if (!program) throw new ObjectRejectedError('malformed', `no XDP program '${entry}' in the object`);

@@ -56,6 +56,10 @@ test('upload, attach, replay: per-action packet sums equal the frames replayed, 
   const dns = entries.json.entries.find((e: { key: string }) => e.key === '3500');
   assert.ok(dns, 'port_hits counted DNS');
   assert.equal(dns.values.length, 2, 'one value per CPU');
+  // BTF describes __u16 keys and __u64 per-CPU values: rendered as numbers, one per CPU.
+  assert.equal(dns.keyJson, 53);
+  assert.deepEqual(dns.valueJson, dns.values.map((h: string) => Number(Buffer.from(h, 'hex').readBigUInt64LE())));
+  assert.deepEqual((await d.req('GET', `/v1/maps/${blocked}/entries`)).json.entries, [{ key: '3500', value: '01', keyJson: 53, valueJson: 1 }]);
   assert.equal(await d.metricSum('xdpjit_map_entries', { map: 'blocked_ports' }), 1);
 
   const metrics = await d.req('GET', '/metrics');
