@@ -9,6 +9,7 @@
  * and `.values = { [i] = &x }` initialisers appear as R_BPF_64_ABS64 relocations inside `.maps`.
  */
 import { ObjectFormatError, UnsupportedFeatureError } from './loader-errors.js';
+import { ByteReader } from './elf/byte-reader.js';
 import { MapFlag, MapType, type GlobalVarSpec, type MapInitSlot, type MapSpec } from './object-spec.js';
 import { SectionFlag, SectionType, SymbolType, type ElfFile, type ElfSection, type ElfSymbol } from './elf/elf-file.js';
 import type { BtfSpec } from './btf/btf.js';
@@ -85,17 +86,17 @@ export function parseMaps(elf: ElfFile, btf: BtfSpec | undefined): ParsedMaps {
 function parseLegacyMaps(elf: ElfFile, sec: ElfSection): { offset: number; spec: MapSpec }[] {
   const syms = elf.symbolsIn(sec.index).filter((s) => s.type !== SymbolType.SECTION && s.name !== '');
   if (syms.length === 0) return [];
-  if (sec.type === SectionType.NOBITS) throw new ObjectFormatError('legacy map definitions have no data', { section: sec.name, byteOffset: 0 });
+  if (sec.type !== SectionType.PROGBITS) throw new ObjectFormatError(`legacy map definitions are in a section of type ${sec.type}, not PROGBITS`, { section: sec.name, byteOffset: 0 });
   const defSize = Math.floor(sec.size / syms.length);
   if (defSize < 16 || sec.size % syms.length !== 0) {
     throw new ObjectFormatError(`${sec.size} bytes do not divide into ${syms.length} struct bpf_map_def`, { section: sec.name, byteOffset: 0 });
   }
-  const dv = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
+  const rd = new ByteReader(sec.data, sec.name);
   return syms.map((sym) => {
     if (sym.value % 4 !== 0 || sym.value + defSize > sec.size) {
       throw new ObjectFormatError(`map ${sym.name} at ${sym.value} does not lie inside the section`, { section: sec.name, byteOffset: sym.value });
     }
-    const field = (i: number): number => (i * 4 + 4 <= defSize ? dv.getUint32(sym.value + i * 4, true) : 0);
+    const field = (i: number): number => (i * 4 + 4 <= defSize ? rd.u32(sym.value + i * 4, 'struct bpf_map_def') : 0);
     return {
       offset: sym.value,
       spec: Object.freeze({

@@ -104,13 +104,17 @@ export function parsePrograms(src: Sources): ProgramSpec[] {
 
 class Linker {
   private readonly relocsBySection = new Map<number, Map<number, ElfRelocation>>();
+  /** `.text` functions by first slot. */
+  private readonly textFuncAt: ReadonlyMap<number, Func>;
 
   constructor(
     private readonly src: Sources,
     private readonly insnsOf: (s: ElfSection) => readonly Insn[],
     private readonly text: ElfSection | undefined,
-    private readonly textFuncs: readonly Func[],
-  ) {}
+    textFuncs: readonly Func[],
+  ) {
+    this.textFuncAt = new Map(textFuncs.map((f) => [f.start, f]));
+  }
 
   link(entry: Func, kind: ProgramKind): ProgramSpec {
     const out: MutInsn[] = [];
@@ -122,7 +126,7 @@ class Linker {
       const base = out.length;
       placed.set(f, base);
       this.copy(f, out, core);
-      this.debugInfo(f, base, f === entry ? entry.symbol.name : f.symbol.name, funcs, lines);
+      this.debugInfo(f, base, funcs, lines);
       return base;
     };
     // Depth-first, with an explicit stack: a function is scanned up to its first call to an unplaced
@@ -173,7 +177,7 @@ class Linker {
     } else {
       fail(isCall ? 'call without a relocation leaves its section' : 'function pointer without a relocation');
     }
-    const callee = this.textFuncs.find((t) => t.start === target);
+    const callee = this.textFuncAt.get(target);
     if (!callee) fail(`${isCall ? 'call' : 'function pointer'} targets .text slot ${target}, which is not the start of a function`);
     return callee!;
   }
@@ -261,25 +265,25 @@ class Linker {
     }
   }
 
-  private debugInfo(f: Func, base: number, name: string, funcs: FuncSpec[], lines: LineInfo[]): void {
+  private debugInfo(f: Func, base: number, funcs: FuncSpec[], lines: LineInfo[]): void {
     const { ext, btf } = this.src;
     const sec = f.section.name;
-    const inRange = (off: number, what: string): number | undefined => {
-      if (off % 8 !== 0) throw new ObjectFormatError(`${what} insn_off ${off} is not a multiple of 8`, { section: '.BTF.ext', byteOffset: 0 });
+    const inRange = (off: number, what: string, at: number): number | undefined => {
+      if (off % 8 !== 0) throw new ObjectFormatError(`${what} insn_off ${off} is not a multiple of 8`, { section: '.BTF.ext', byteOffset: at });
       const i = off / 8 - f.start;
       return i >= 0 && i < f.count ? base + i : undefined;
     };
     let btfType: number | undefined;
     for (const fi of ext?.funcInfo.get(sec) ?? []) {
-      if (inRange(fi.insnOff, 'func_info') === base) btfType = fi.typeId;
+      if (inRange(fi.insnOff, 'func_info', fi.at) === base) btfType = fi.typeId;
     }
     if (btfType === undefined && btf) btfType = btf.byName(f.symbol.name, 'func')[0]?.id;
     funcs.push(Object.freeze({
-      insn: base, name, linkage: f.symbol.bind === SymbolBind.LOCAL ? 'static' as const : 'global' as const,
+      insn: base, name: f.symbol.name, linkage: f.symbol.bind === SymbolBind.LOCAL ? 'static' as const : 'global' as const,
       ...(btfType !== undefined ? { btfType } : {}),
     }));
     for (const li of ext?.lineInfo.get(sec) ?? []) {
-      const at = inRange(li.insnOff, 'line_info');
+      const at = inRange(li.insnOff, 'line_info', li.at);
       if (at !== undefined) lines.push(Object.freeze({ insn: at, file: li.file, line: li.line, column: li.column, text: li.text }));
     }
   }

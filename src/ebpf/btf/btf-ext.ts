@@ -17,9 +17,11 @@ import { ByteReader } from '../elf/byte-reader.js';
 import { ObjectFormatError } from '../loader-errors.js';
 import type { BtfSpec } from './btf.js';
 
-export interface ExtFuncInfo { readonly insnOff: number; readonly typeId: number }
+/** `at`: byte offset of the record inside .BTF.ext, for error messages. */
+export interface ExtFuncInfo { readonly insnOff: number; readonly typeId: number; readonly at: number }
 export interface ExtLineInfo {
   readonly insnOff: number; readonly file: string; readonly text: string; readonly line: number; readonly column: number;
+  readonly at: number;
 }
 export interface ExtCoreRelo {
   readonly insnOff: number; readonly typeId: number; readonly accessor: string; readonly kind: number;
@@ -66,14 +68,14 @@ export function parseBtfExt(bytes: Uint8Array, btf: BtfSpec): BtfExt {
   if (f) readBlock(rd, f, 8, str, 'func_info', (p, sec) => {
     const typeId = rd.u32(p + 4);
     if (typeId >= btf.count) rd.fail(`func_info type id ${typeId} does not exist`, p + 4);
-    push(funcInfo, sec, { insnOff: rd.u32(p), typeId });
+    push(funcInfo, sec, { insnOff: rd.u32(p), typeId, at: p });
   });
   const l = block(16, 'line_info');
   if (l) readBlock(rd, l, 16, str, 'line_info', (p, sec) => {
     const lineCol = rd.u32(p + 12);
     push(lineInfo, sec, {
       insnOff: rd.u32(p), file: str(rd.u32(p + 4), p + 4, 'line_info file name'),
-      text: str(rd.u32(p + 8), p + 8, 'line_info source line'), line: lineCol >>> 10, column: lineCol & 0x3ff,
+      text: str(rd.u32(p + 8), p + 8, 'line_info source line'), line: lineCol >>> 10, column: lineCol & 0x3ff, at: p,
     });
   });
   const c = block(24, 'core_relo');
