@@ -58,45 +58,6 @@ export function smod64(r: Uint32Array, d: number, blo: number, bhi: number): voi
   setBig(r, d, BigInt.asUintN(64, BigInt.asIntN(64, toBig(r[d]!, r[d + 1]!)) % BigInt.asIntN(64, toBig(blo, bhi))));
 }
 
-export function lsh64(r: Uint32Array, d: number, n: number): void {
-  const s = n & 63;
-  if (s === 0) return;
-  const lo = r[d]!;
-  if (s < 32) {
-    r[d + 1] = (r[d + 1]! << s) | (lo >>> (32 - s));
-    r[d] = lo << s;
-  } else {
-    r[d + 1] = lo << (s - 32);
-    r[d] = 0;
-  }
-}
-
-export function rsh64(r: Uint32Array, d: number, n: number): void {
-  const s = n & 63;
-  if (s === 0) return;
-  const hi = r[d + 1]!;
-  if (s < 32) {
-    r[d] = (r[d]! >>> s) | (hi << (32 - s));
-    r[d + 1] = hi >>> s;
-  } else {
-    r[d] = hi >>> (s - 32);
-    r[d + 1] = 0;
-  }
-}
-
-export function arsh64(r: Uint32Array, d: number, n: number): void {
-  const s = n & 63;
-  if (s === 0) return;
-  const hi = r[d + 1]! | 0;
-  if (s < 32) {
-    r[d] = (r[d]! >>> s) | (hi << (32 - s));
-    r[d + 1] = hi >> s;
-  } else {
-    r[d] = hi >> (s - 32);
-    r[d + 1] = hi >> 31;
-  }
-}
-
 export function neg64(r: Uint32Array, d: number): void {
   const lo = r[d]!;
   r[d] = -lo;

@@ -17,7 +17,7 @@ import type { AccessChecker, ExecProgram, HelperCall, HelperImpl, RegHalves } fr
 import { REG_HALVES, RuntimeFault } from '../exec-types.js';
 import { STACK_FRAME_SIZE, STACK_FRAMES } from '../arena-layout.js';
 import {
-  arsh64, bswap16, bswap32, div64, lsh64, mod64, mul64, neg64, rsh64, sdiv64, setBig, smod64, toBig,
+  bswap16, bswap32, div64, mod64, mul64, neg64, sdiv64, setBig, smod64, toBig,
 } from './halves.js';
 import { AtomicVariant, prepareProgram, type PreparedProgram } from './prepared.js';
 
@@ -288,10 +288,29 @@ export class Interpreter {
         case 0x4f: r[d] = r[d]! | r[s]!; r[d + 1] = r[d + 1]! | r[s + 1]!; break;
         case 0x57: r[d] = r[d]! & (code[b + 2]! >>> 0); r[d + 1] = r[d + 1]! & (code[b + 3]! >>> 0); break;
         case 0x5f: r[d] = r[d]! & r[s]!; r[d + 1] = r[d + 1]! & r[s + 1]!; break;
-        case 0x67: lsh64(r, d, (code[b + 2]! >>> 0)); break;
-        case 0x6f: lsh64(r, d, r[s]!); break;
-        case 0x77: rsh64(r, d, (code[b + 2]! >>> 0)); break;
-        case 0x7f: rsh64(r, d, r[s]!); break;
+        // 64-bit shifts, count masked to 6 bits; written out inline like add/sub.
+        case 0x67: case 0x6f: {
+          const n = ((w & 0x08) !== 0 ? r[s]! : code[b + 2]!) & 63;
+          if (n >= 32) {
+            r[d + 1] = r[d]! << (n - 32);
+            r[d] = 0;
+          } else if (n !== 0) {
+            r[d + 1] = (r[d + 1]! << n) | (r[d]! >>> (32 - n));
+            r[d] = r[d]! << n;
+          }
+          break;
+        }
+        case 0x77: case 0x7f: {
+          const n = ((w & 0x08) !== 0 ? r[s]! : code[b + 2]!) & 63;
+          if (n >= 32) {
+            r[d] = r[d + 1]! >>> (n - 32);
+            r[d + 1] = 0;
+          } else if (n !== 0) {
+            r[d] = (r[d]! >>> n) | (r[d + 1]! << (32 - n));
+            r[d + 1] = r[d + 1]! >>> n;
+          }
+          break;
+        }
         case 0x87: neg64(r, d); break;
         case 0x97: mod64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
         case 0x9f: mod64(r, d, r[s]!, r[s + 1]!); break;
@@ -304,8 +323,18 @@ export class Interpreter {
         case 0x52: { const v = (r[s]! << 24) >> 24; r[d] = v; r[d + 1] = v >> 31; break; }
         case 0x5a: { const v = (r[s]! << 16) >> 16; r[d] = v; r[d + 1] = v >> 31; break; }
         case 0x82: { const v = r[s]! | 0; r[d] = v; r[d + 1] = v >> 31; break; }
-        case 0xc7: arsh64(r, d, (code[b + 2]! >>> 0)); break;
-        case 0xcf: arsh64(r, d, r[s]!); break;
+        case 0xc7: case 0xcf: {
+          const n = ((w & 0x08) !== 0 ? r[s]! : code[b + 2]!) & 63;
+          const hi = r[d + 1]! | 0;
+          if (n >= 32) {
+            r[d] = hi >> (n - 32);
+            r[d + 1] = hi >> 31;
+          } else if (n !== 0) {
+            r[d] = (r[d]! >>> n) | (hi << (32 - n));
+            r[d + 1] = hi >> n;
+          }
+          break;
+        }
 
         // ---- LD_IMM64 (constant pre-resolved) ----
         case 0x18: r[d] = (code[b + 2]! >>> 0); r[d + 1] = (code[b + 3]! >>> 0); pc++; break;
