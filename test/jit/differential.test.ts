@@ -17,10 +17,10 @@ function randomMem(seed: number, size: number): Uint8Array {
   return Uint8Array.from({ length: size }, () => Math.floor(rnd() * 256));
 }
 
-function compare(branches: boolean, promoteStack: boolean, seedBase: number): void {
+function compare(branches: boolean, promoteStack: boolean, seedBase: number, optimizeLevel: 0 | 2 = 0, iters = ITERS): void {
   const interp = new InterpreterRawEngine();
-  const jit = new JitRawEngine({ promoteStack });
-  for (let p = 0; p < ITERS; p++) {
+  const jit = new JitRawEngine({ promoteStack, optimizeLevel });
+  for (let p = 0; p < iters; p++) {
     const seed = seedBase + p;
     const prog = generateProgram(seed, { length: 60 + (p % 5) * 40, branches });
     for (let k = 0; k < INPUTS; k++) {
@@ -29,7 +29,7 @@ function compare(branches: boolean, promoteStack: boolean, seedBase: number): vo
       const memJit = mem.slice();
       const want = interp.runRaw(prog.insns, memInterp);
       const got = jit.runRaw(prog.insns, memJit);
-      const where = `seed ${seed} (branches=${branches}, promoteStack=${promoteStack}), input ${k}`;
+      const where = `seed ${seed} (branches=${branches}, promoteStack=${promoteStack}, -O${optimizeLevel}), input ${k}`;
       assert.equal(got, want, `r0 differs: ${where}`);
       assert.deepEqual(memJit, memInterp, `input buffer differs: ${where}`);
     }
@@ -39,3 +39,4 @@ function compare(branches: boolean, promoteStack: boolean, seedBase: number): vo
 test('straight-line programs: JIT = interpreter', () => compare(false, true, 1_000));
 test('branchy programs with loops and a bpf-to-bpf call: JIT = interpreter', () => compare(true, true, 2_000));
 test('branchy programs without stack promotion: JIT = interpreter', () => compare(true, false, 3_000));
+test('branchy programs after Binaryen -O2: JIT = interpreter', () => compare(true, true, 4_000, 2, Math.ceil(ITERS / 5)));
