@@ -85,8 +85,11 @@ int events(struct xdp_md *ctx)
 		struct event e = { .len = len, .eth_proto = eth_proto, .l4_proto = proto, .kind = 3 };
 		__u64 sample = len < 64 ? len : 64;
 		__u64 flags = BPF_F_CURRENT_CPU | (sample << 32);
-		if (bpf_perf_event_output(ctx, &perf, flags, &e, sizeof(e)) == 0)
-			stat(3);
+		/* Best effort, as perf output is: the result depends on whether user space opened a perf event
+		 * for this CPU's slot (under test_run nobody has: -ENOENT), so it must not steer the verdict or
+		 * the compared map contents. Attempts are counted. */
+		bpf_perf_event_output(ctx, &perf, flags, &e, sizeof(e));
+		stat(3);
 		return XDP_PASS;
 	}
 	return XDP_PASS;
