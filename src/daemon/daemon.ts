@@ -50,6 +50,7 @@ export class Daemon {
     });
     const loader = deps.makeLoader?.(arena, log) ?? new RuntimeObjectLoader(arena, 0, (msg) => log.warn(msg));
     const events = new EventBus();
+    datapath.onEvent = (e) => events.publish(e);
     let cpRef: ControlPlane | null = null;
     const metrics = new DaemonMetrics({
       counters: () => datapath.counters(),

@@ -10,6 +10,7 @@
  * Every CPU owns RING_DEPTH such buffers; a buffer is either free, being filled, or in flight.
  */
 import { DESC_SIZE, FRAME_SLOT_SIZE } from '../vm/arena-layout.js';
+import type { ProcessorEvent } from './frame-processor.js';
 
 export const BATCH_SIZE = 64;
 export const RING_DEPTH = 8;
@@ -35,4 +36,7 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { readonly t: 'prepared'; readonly key: number; readonly error?: string }
-  | { readonly t: 'done'; readonly id: number; readonly error?: string };
+  | { readonly t: 'done'; readonly id: number; readonly error?: string; readonly events?: readonly StageEvent[] };
+
+/** A processor event tagged with the chain stage whose program emitted it. */
+export interface StageEvent extends ProcessorEvent { readonly stage: number }

@@ -4,7 +4,7 @@
  * prepares / releases processors on every CPU, and resolves a promise when a batch has run.
  */
 import { Worker } from 'node:worker_threads';
-import { BATCH_BYTES, RING_DEPTH, type StageRef, type WorkerReply, type WorkerRequest } from './batch-layout.js';
+import { BATCH_BYTES, RING_DEPTH, type StageEvent, type StageRef, type WorkerReply, type WorkerRequest } from './batch-layout.js';
 import type { ArenaMemory, ProcessorRecipe } from './frame-processor.js';
 import type { RegionAllocator } from './region-allocator.js';
 
@@ -23,7 +23,7 @@ interface CpuState {
 
 export class CpuPool {
   private readonly cpuStates: CpuState[] = [];
-  private readonly pendingBatches = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly pendingBatches = new Map<number, { resolve: (events: readonly StageEvent[]) => void; reject: (e: Error) => void }>();
   private readonly pendingPrepares = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   private nextBatchId = 1;
   private nextKey = 1;
@@ -45,7 +45,7 @@ export class CpuPool {
     if (m.t === 'done') {
       const p = this.pendingBatches.get(m.id);
       this.pendingBatches.delete(m.id);
-      if (m.error) p?.reject(new Error(`cpu ${cpu}: ${m.error}`)); else p?.resolve();
+      if (m.error) p?.reject(new Error(`cpu ${cpu}: ${m.error}`)); else p?.resolve(m.events ?? []);
     } else {
       const id = `${m.key}/${cpu}`;
       const p = this.pendingPrepares.get(id);
@@ -102,7 +102,8 @@ export class CpuPool {
     if (waiter) waiter(addr); else st.freeBuffers.push(addr);
   }
 
-  run(cpu: number, addr: number, n: number, stages: readonly StageRef[], clocked: boolean): Promise<void> {
+  /** Run a filled batch buffer on `cpu`; resolves with the events its programs emitted. */
+  run(cpu: number, addr: number, n: number, stages: readonly StageRef[], clocked: boolean): Promise<readonly StageEvent[]> {
     const id = this.nextBatchId++;
     return new Promise((resolve, reject) => {
       this.pendingBatches.set(id, { resolve, reject });

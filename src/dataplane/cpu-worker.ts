@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Desc, DESC_SIZE } from '../vm/arena-layout.js';
-import { BATCH_FINAL_STAGE, BATCH_TS, type StageRef, type WorkerReply, type WorkerRequest } from './batch-layout.js';
+import { BATCH_FINAL_STAGE, BATCH_TS, type StageEvent, type StageRef, type WorkerReply, type WorkerRequest } from './batch-layout.js';
 import { BatchTally, CounterBlock } from './counters.js';
 import type { ArenaMemory, FrameProcessor, ProcessorFactory } from './frame-processor.js';
 
@@ -37,7 +37,10 @@ async function prepare(key: number, module: string, spec: unknown): Promise<void
   }
 }
 
-function runStages(addr: number, n: number, stages: readonly StageRef[], clocked: boolean): void {
+/** Events forwarded per batch at most; a program printing on every frame must not flood the main thread. */
+const MAX_EVENTS_PER_BATCH = 256;
+
+function runStages(addr: number, n: number, stages: readonly StageRef[], clocked: boolean, events: StageEvent[]): void {
   const u32 = new Uint32Array(memory.buffer);
   const finalStage = new Uint8Array(memory.buffer, addr + BATCH_FINAL_STAGE, n);
   const ts = clocked ? new BigInt64Array(memory.buffer, addr + BATCH_TS, n) : null;
@@ -72,6 +75,7 @@ function runStages(addr: number, n: number, stages: readonly StageRef[], clocked
       }
     }
     tally.runNs += Number(process.hrtime.bigint() - t0);
+    for (const e of proc?.drainEvents?.() ?? []) if (events.length < MAX_EVENTS_PER_BATCH) events.push({ ...e, stage: s });
     const next: number[] = [];
     for (const i of indices) {
       const d = (addr + i * DESC_SIZE) >>> 2;
@@ -94,8 +98,9 @@ port.on('message', (msg: WorkerRequest) => {
     case 'release': processors.get(msg.key)?.dispose?.(); processors.delete(msg.key); break;
     case 'batch':
       try {
-        runStages(msg.addr, msg.n, msg.stages, msg.clocked);
-        reply({ t: 'done', id: msg.id });
+        const events: StageEvent[] = [];
+        runStages(msg.addr, msg.n, msg.stages, msg.clocked, events);
+        reply(events.length > 0 ? { t: 'done', id: msg.id, events } : { t: 'done', id: msg.id });
       } catch (err) {
         reply({ t: 'done', id: msg.id, error: err instanceof Error ? err.message : String(err) });
       }

@@ -18,7 +18,7 @@ import { BATCH_FINAL_STAGE, BATCH_SIZE, BATCH_SLOTS, BATCH_TS, type StageRef } f
 import { CounterBlock, Counter, ACTION_LABELS, REDIRECT_ERROR_REASONS, counterBlockSize, type RedirectErrorReason } from './counters.js';
 import { CpuPool } from './cpu-pool.js';
 import { queueForHash, rssHash } from './flow-hash.js';
-import type { ArenaMemory, ProcessorRecipe } from './frame-processor.js';
+import type { ArenaMemory, ProcessorEvent, ProcessorRecipe } from './frame-processor.js';
 import { NetInterface, type InterfaceSpec } from './interfaces.js';
 import { RegionAllocator } from './region-allocator.js';
 import { parseHostPort, VxlanEndpoint } from './vxlan.js';
@@ -109,6 +109,8 @@ export class Datapath {
   private readonly rxBacklog: number;
   private readonly captureHeap: CaptureHeap;
   private nextIfindex = 1;
+  /** Where program events go (the daemon's SSE bus). */
+  onEvent: ((e: ProcessorEvent & { readonly program: string }) => void) | null = null;
 
   constructor(opts: DatapathOptions) {
     this.memory = opts.memory;
@@ -319,7 +321,11 @@ export class Datapath {
     };
     return {
       done: this.pool.run(cpu, addr, n, att.refs, clocked).then(
-        () => { this.deliver(iface, att, cpu, addr, n, false); finish(); },
+        (events) => {
+          this.deliver(iface, att, cpu, addr, n, false);
+          finish();
+          for (const { stage, ...e } of events) this.onEvent?.({ ...e, program: att.stages[stage]?.program ?? '' });
+        },
         (err: unknown) => { iface.backlog -= n; this.pool.giveBack(cpu, addr); finish(); throw err; },
       ),
     };

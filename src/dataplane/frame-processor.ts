@@ -25,6 +25,17 @@ export interface BatchClock {
   readonly tsNs: BigInt64Array;
 }
 
+/** Something a program emitted while running (design.md §6 events): trace_printk text, ring buffer records... */
+export interface ProcessorEvent {
+  readonly type: 'ringbuf' | 'perf' | 'trace';
+  readonly map?: string;
+  readonly cpu: number;
+  /** The program's clock when it emitted the event, ns. */
+  readonly ts: number;
+  /** Hex bytes for ringbuf/perf records, text for trace. */
+  readonly data: string;
+}
+
 export interface FrameProcessor {
   /**
    * Run the program over `n` contiguous descriptors starting at arena address `descAddr`, on worker `cpu`.
@@ -32,6 +43,8 @@ export interface FrameProcessor {
    * May throw on an engine fault that is not attributable to one frame.
    */
   runBatch(cpu: number, descAddr: number, n: number, clock: BatchClock | null): void;
+  /** Events emitted since the last call (the worker forwards them with the batch's completion). */
+  drainEvents?(): ProcessorEvent[];
   /** Release per-isolate resources when the attachment that used it is gone. */
   dispose?(): void;
 }

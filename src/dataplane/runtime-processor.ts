@@ -14,7 +14,7 @@ import { RuntimeFault } from '../vm/exec-types.js';
 import { Runtime, type RuntimeDesc } from '../vm/runtime/runtime.js';
 import { ENGINES } from '../vm/runtime/engines.js';
 import { XdpAction } from '../ebpf/opcodes.js';
-import type { ArenaMemory, BatchClock, FrameProcessor } from './frame-processor.js';
+import type { ArenaMemory, BatchClock, FrameProcessor, ProcessorEvent } from './frame-processor.js';
 
 export interface RuntimeProcessorSpec {
   readonly runtime: RuntimeDesc;
@@ -43,12 +43,16 @@ export async function createProcessor(memory: ArenaMemory, raw: unknown, _cpu: n
   const spec = raw as RuntimeProcessorSpec;
   const arena = Arena.attach(memory as unknown as Parameters<typeof Arena.attach>[0]);
   const clock = new BatchSelectedClock(spec.seed);
-  const rt = Runtime.attach(arena, spec.runtime, { clock, trace: () => undefined });
+  const events: ProcessorEvent[] = [];
+  const rt = Runtime.attach(arena, spec.runtime, {
+    clock, trace: (cpu, text) => { events.push({ type: 'trace', cpu, ts: Number(clock.monotonicNs()), data: text }); },
+  });
   const engine = await ENGINES[spec.engine](rt, { harden: spec.harden });
   const program = rt.programs.get(spec.entry);
   if (!program) throw new Error(`no program '${spec.entry}' in the loaded object`);
   const prepared = engine.prepare(program);
   return {
+    drainEvents: () => events.splice(0),
     runBatch(cpu: number, descAddr: number, n: number, batchClock: BatchClock | null): void {
       const u32 = arena.u32;
       const rs = (cpuRegion(cpu) + REDIRECT_STATE) >>> 2;

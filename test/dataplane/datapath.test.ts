@@ -127,3 +127,18 @@ test('detaching removes the program\'s counters and frames then go straight to t
     await dp.close();
   }
 });
+
+test('events a program emits reach onEvent with its program name and CPU', async () => {
+  const dp = makeDatapath(2);
+  try {
+    const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    await dp.attach('p0', [stage('tracer', { action: 2, trace: true })]);
+    const got: Array<{ program: string; cpu: number; data: string }> = [];
+    dp.onEvent = (e) => got.push(e);
+    await dp.submit(p!, Array.from({ length: 40 }, (_, i) => ({ data: udpFrame(i), tsNs: 0n }))).done;
+    assert.equal(got.length, 40);
+    assert.ok(got.every((e) => e.program === 'tracer' && e.data === 'action 2' && (e.cpu === 0 || e.cpu === 1)));
+  } finally {
+    await dp.close();
+  }
+});
