@@ -6,7 +6,7 @@
  * the ObjectSpec before verification, all others to the loaded maps before the first frame.
  */
 import { GlobalDataError, withGlobalData } from '../ebpf/loader.js';
-import type { ObjectSpec } from '../ebpf/object-spec.js';
+import { MapType, type ObjectSpec } from '../ebpf/object-spec.js';
 import { errnoName } from './maps/errno.js';
 import { UpdateFlag } from './maps/map-header.js';
 import type { Runtime } from './runtime/runtime.js';
@@ -95,13 +95,21 @@ export function applyMapLines(runtime: Runtime, spec: ObjectSpec, lines: readonl
     }
     const { keySize, valueSize } = map.params;
     if (l.key.length !== keySize) throw new MapsFileError(l.source, l.line, `map '${l.map}' key is ${keySize} bytes; the line gives ${l.key.length}`);
+    let bytes: Uint8Array;
     if (l.value.kind === 'ref') {
-      throw new MapsFileError(l.source, l.line, `@NAME values are for PROG_ARRAY and map-in-map maps; '${l.map}' is neither`);
+      if (map.params.type !== MapType.PROG_ARRAY) {
+        throw new MapsFileError(l.source, l.line, `@NAME values are for PROG_ARRAY and map-in-map maps; '${l.map}' is neither`);
+      }
+      const id = runtime.programId(l.value.name);
+      if (id === undefined) throw new MapsFileError(l.source, l.line, `no program '${l.value.name}' in the object`);
+      bytes = Uint8Array.of(id & 0xff, (id >>> 8) & 0xff, (id >>> 16) & 0xff, id >>> 24);
+    } else {
+      bytes = l.value.bytes;
     }
-    if (l.value.bytes.length !== valueSize) {
-      throw new MapsFileError(l.source, l.line, `map '${l.map}' value is ${valueSize} bytes; the line gives ${l.value.bytes.length}`);
+    if (bytes.length !== valueSize) {
+      throw new MapsFileError(l.source, l.line, `map '${l.map}' value is ${valueSize} bytes; the line gives ${bytes.length}`);
     }
-    const err = map.write(l.key, [l.value.bytes], UpdateFlag.ANY);
+    const err = map.write(l.key, [bytes], UpdateFlag.ANY);
     if (err !== 0) throw new MapsFileError(l.source, l.line, `updating ${l.map}: ${errnoName(err)}`);
   }
 }

@@ -5,7 +5,7 @@
 import type { Arena } from '../arena.js';
 import type { Clock } from '../clock.js';
 import type { BpfMap } from '../maps/bpf-map.js';
-import type { HelperCall } from '../exec-types.js';
+import type { ExecProgram, HelperCall } from '../exec-types.js';
 
 export interface HelperEnv {
   readonly arena: Arena;
@@ -17,6 +17,8 @@ export interface HelperEnv {
    * object the program may read (or write). A no-op when the program was verified.
    */
   checkMem(call: HelperCall, addr: number, size: number, write: boolean): void;
+  /** A program of the loaded object by its runtime id (PROG_ARRAY values), undefined when there is none. */
+  programById(id: number): ExecProgram | undefined;
   /** A fault raised by a helper, naming the running program and the call instruction. */
   fault(call: HelperCall, message: string): Error;
   /** bpf_trace_printk output (and, later, ring buffer / perf records). */

@@ -1,6 +1,7 @@
 /**
- * BPF_MAP_TYPE_HASH and BPF_MAP_TYPE_PERCPU_HASH, preallocated as the kernel's default (no BPF_F_NO_PREALLOC):
- * every entry exists from creation, on a free list; bucket chains link the entries in use.
+ * BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH and DEVMAP_HASH (values: u32 ifindex or struct
+ * bpf_devmap_val, ifindex non-zero, written by userspace only), preallocated as the kernel's default (no
+ * BPF_F_NO_PREALLOC): every entry exists from creation, on a free list; bucket chains link the entries in use.
  *
  * ```
  *  addr     ┌──────────────────────────────────────────┐
@@ -12,6 +13,9 @@
  *           │  +80 u32 free-list head (entry address)   │
  *           │  +84 u32 free-list lock (0 free, 1 held)  │
  *           │  +88 u32 hash seed                        │
+ *           │  +92 u32 lru_off (0: not an LRU map)      │
+ *           │  +96 u32 LRU head (most recent)  +100 tail │
+ *           │  +104 u32 LRU lock                        │
  *  buckets  ├──────────────────────────────────────────┤
  *           │ n_buckets × { u32 lock, u32 head }        │ head = first entry address, 0 = empty
  *  data     ├──────────────────────────────────────────┤  (header.data, 64 B aligned)
@@ -20,6 +24,7 @@
  *           │   +4 u32 hash                             │
  *           │   +8 key[key_size]                        │
  *           │   +value_off value slot × ncpus           │ value_stride apart (per-CPU: 64 B lines)
+ *           │   +lru_off { u32 prev, u32 next, u32 ref } │ LRU maps only
  *           └──────────────────────────────────────────┘
  *  bucket   = keyHash(key, seed) & (n_buckets - 1)           (key-hash.ts)
  *  value_off = round_up(8 + key_size, 8)   HASH;   round_up(8 + key_size, 64)  PERCPU_HASH
@@ -31,8 +36,15 @@
  * Kernel conventions (kernel/bpf/hashtab.c): no free entry → -E2BIG; BPF_NOEXIST on a present key → -EEXIST;
  * BPF_EXIST on a missing key → -ENOENT; flags above BPF_EXIST → -EINVAL; delete of a missing key → -ENOENT.
  * A program's update of a per-CPU entry writes its CPU's slot, and a new entry's other slots are zeroed.
+ *
+ * LRU maps (kernel/bpf/bpf_lru_list.c, common LRU list): an update that finds no free entry evicts one instead
+ * of failing. Lookups only set the entry's `ref` bit (as the kernel's bpf_lru_node_set_ref); eviction walks
+ * from the tail giving referenced entries a second chance (moved to the head, bit cleared) and takes the first
+ * unreferenced one whose bucket lock it can take without waiting (lock order is bucket → LRU everywhere else,
+ * so eviction only try-locks buckets). Which entry goes is not compared with the kernel (design.md §4b).
  */
 import type { Arena } from '../arena.js';
+import { MapType } from '../../ebpf/object-spec.js';
 import type { BpfMap } from './bpf-map.js';
 import { Errno } from './errno.js';
 import { keyHash } from './key-hash.js';
@@ -40,13 +52,21 @@ import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, re
 
 export const HashHdr = {
   N_BUCKETS: 64, BUCKETS: 68, ENTRY_SIZE: 72, VALUE_OFF: 76, FREE_HEAD: 80, FREE_LOCK: 84, SEED: 88,
+  LRU_OFF: 92, LRU_HEAD: 96, LRU_TAIL: 100, LRU_LOCK: 104,
 } as const;
+export const LruNode = { PREV: 0, NEXT: 4, REF: 8, SIZE: 12 } as const;
 export const BUCKET_SIZE = 8;
 export const Bucket = { LOCK: 0, HEAD: 4 } as const;
 export const HashEntry = { NEXT: 0, HASH: 4, KEY: 8 } as const;
 /** Kernel: key_size > MAX_BPF_STACK is -E2BIG. */
 const MAX_KEY_SIZE = 512;
 const PERCPU_MAX_VALUE = 32768;
+
+/** A DEVMAP_HASH value: a non-zero ifindex, and no attached program (devmap programs are not run here). */
+function devmapValueOk(v: Uint8Array): boolean {
+  const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+  return v.length >= 4 && dv.getUint32(0, true) !== 0 && (v.length < 8 || dv.getUint32(4, true) === 0);
+}
 
 const nextPow2 = (n: number): number => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
 
@@ -63,6 +83,8 @@ export class HashMap implements BpfMap {
   private readonly valueOff: number;
   private readonly stride: number;
   private readonly seed: number;
+  /** Offset of the LRU node in an entry; 0 for plain hash maps. */
+  private readonly lruOff: number;
 
   private constructor(private readonly arena: Arena, readonly name: string, readonly addr: number, readonly perCpu: boolean) {
     this.params = readParams(arena, addr, name);
@@ -76,21 +98,26 @@ export class HashMap implements BpfMap {
     this.entrySize = r(HashHdr.ENTRY_SIZE);
     this.valueOff = r(HashHdr.VALUE_OFF);
     this.seed = r(HashHdr.SEED);
+    this.lruOff = r(HashHdr.LRU_OFF);
     this.valueStart = r(MapHdr.DATA);
     this.valueEnd = this.valueStart + this.params.maxEntries * this.entrySize;
     this.footprint = this.valueEnd - addr;
   }
 
-  static create(arena: Arena, p: MapParams, perCpu: boolean, seed = 0): HashMap {
+  static create(arena: Arena, p: MapParams, perCpu: boolean, seed = 0, lru = false): HashMap {
     if (p.keySize === 0 || p.valueSize === 0 || p.maxEntries === 0) {
       throw new MapCreateError(p.name, 'key_size, value_size and max_entries must be > 0');
     }
     if (p.keySize > MAX_KEY_SIZE) throw new MapCreateError(p.name, `key_size ${p.keySize} > ${MAX_KEY_SIZE} (E2BIG)`);
+    if (p.type === MapType.DEVMAP_HASH && (p.keySize !== 4 || (p.valueSize !== 4 && p.valueSize !== 8))) {
+      throw new MapCreateError(p.name, 'DEVMAP_HASH needs key_size 4 and value_size 4 or 8');
+    }
     if (perCpu && p.valueSize > PERCPU_MAX_VALUE) throw new MapCreateError(p.name, `per-CPU value_size ${p.valueSize} > ${PERCPU_MAX_VALUE} (E2BIG)`);
     const ncpus = perCpu ? arena.cpus : 1;
     const stride = perCpu ? roundUp(p.valueSize, 64) : roundUp(p.valueSize, 8);
     const valueOff = roundUp(HashEntry.KEY + p.keySize, perCpu ? 64 : 8);
-    const entrySize = roundUp(valueOff + ncpus * stride, perCpu ? 64 : 8);
+    const lruOff = lru ? valueOff + ncpus * stride : 0;
+    const entrySize = roundUp(valueOff + ncpus * stride + (lru ? LruNode.SIZE : 0), perCpu ? 64 : 8);
     const nBuckets = nextPow2(p.maxEntries);
     const bucketsOff = MAP_HEADER_SIZE;
     const dataOff = roundUp(bucketsOff + nBuckets * BUCKET_SIZE, 64);
@@ -104,6 +131,7 @@ export class HashMap implements BpfMap {
     w(HashHdr.ENTRY_SIZE, entrySize);
     w(HashHdr.VALUE_OFF, valueOff);
     w(HashHdr.SEED, seed);
+    w(HashHdr.LRU_OFF, lruOff);
     // Free list: every entry, in address order.
     for (let i = 0; i < p.maxEntries; i++) {
       const e = data + i * entrySize;
@@ -147,10 +175,14 @@ export class HashMap implements BpfMap {
 
   lookup(key: Uint8Array, cpu: number): number {
     const e = this.find(key, this.hash(key));
-    return e === 0 ? 0 : e + this.valueOff + (this.perCpu ? cpu : 0) * this.stride;
+    if (e === 0) return 0;
+    if (this.lruOff) Atomics.store(this.arena.u32, (e + this.lruOff + LruNode.REF) >>> 2, 1);
+    return e + this.valueOff + (this.perCpu ? cpu : 0) * this.stride;
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
+    // DEVMAP_HASH holds devices: programs only look it up (kernel: no update path from programs).
+    if (this.params.type === MapType.DEVMAP_HASH) return -Errno.EOPNOTSUPP;
     return this.upsert(key, flags, (u8, values, isNew) => {
       const v = value.subarray(0, this.params.valueSize);
       if (!this.perCpu) { u8.set(v, values); return; }
@@ -161,6 +193,7 @@ export class HashMap implements BpfMap {
 
   write(key: Uint8Array, values: readonly Uint8Array[], flags: number): number {
     if (values.length !== 1 && values.length !== this.ncpus) return -Errno.EINVAL;
+    if (this.params.type === MapType.DEVMAP_HASH && !devmapValueOk(values[0]!)) return -Errno.EINVAL;
     return this.upsert(key, flags, (u8, slots) => {
       for (let c = 0; c < this.ncpus; c++) {
         u8.set((values[values.length === 1 ? 0 : c]!).subarray(0, this.params.valueSize), slots + c * this.stride);
@@ -174,6 +207,8 @@ export class HashMap implements BpfMap {
     const bucket = this.bucketOf(hash);
     const u32 = this.arena.u32;
     const u8 = this.arena.u8;
+    // LRU: make room before taking the bucket lock (eviction takes other buckets' locks).
+    if (this.lruOff && Atomics.load(u32, (this.addr + HashHdr.FREE_HEAD) >>> 2) === 0) this.evict(u32);
     const lockIdx = (bucket + Bucket.LOCK) >>> 2;
     this.spinLock(u32, lockIdx);
     try {
@@ -193,6 +228,7 @@ export class HashMap implements BpfMap {
       Atomics.store(u32, (e + HashEntry.NEXT) >>> 2, u32[headIdx]!);
       Atomics.store(u32, headIdx, e);
       Atomics.add(u32, (this.addr + MapHdr.COUNT) >>> 2, 1);
+      if (this.lruOff) this.lruPushHead(u32, e);
       return 0;
     } finally {
       Atomics.store(u32, lockIdx, 0);
@@ -211,6 +247,7 @@ export class HashMap implements BpfMap {
       for (let e = u32[link]!; e !== 0; link = (e + HashEntry.NEXT) >>> 2, e = u32[link]!) {
         if (u32[(e + HashEntry.HASH) >>> 2] !== hash || !this.keyEquals(u8, e, key)) continue;
         Atomics.store(u32, link, u32[(e + HashEntry.NEXT) >>> 2]!);
+        if (this.lruOff) this.lruUnlinkLocked(u32, e);
         this.pushFree(u32, e);
         Atomics.sub(u32, (this.addr + MapHdr.COUNT) >>> 2, 1);
         return 0;
@@ -218,6 +255,74 @@ export class HashMap implements BpfMap {
       return -Errno.ENOENT;
     } finally {
       Atomics.store(u32, lockIdx, 0);
+    }
+  }
+
+  private lruLock(u32: Uint32Array): number {
+    const idx = (this.addr + HashHdr.LRU_LOCK) >>> 2;
+    this.spinLock(u32, idx);
+    return idx;
+  }
+
+  private node(e: number, field: number): number { return (e + this.lruOff + field) >>> 2; }
+
+  private lruPushHead(u32: Uint32Array, e: number): void {
+    const lock = this.lruLock(u32);
+    this.linkHead(u32, e);
+    Atomics.store(u32, lock, 0);
+  }
+
+  private linkHead(u32: Uint32Array, e: number): void {
+    const headIdx = (this.addr + HashHdr.LRU_HEAD) >>> 2;
+    const head = u32[headIdx]!;
+    u32[this.node(e, LruNode.PREV)] = 0;
+    u32[this.node(e, LruNode.NEXT)] = head;
+    u32[this.node(e, LruNode.REF)] = 0;
+    if (head !== 0) u32[this.node(head, LruNode.PREV)] = e;
+    else u32[(this.addr + HashHdr.LRU_TAIL) >>> 2] = e;
+    u32[headIdx] = e;
+  }
+
+  private unlink(u32: Uint32Array, e: number): void {
+    const prev = u32[this.node(e, LruNode.PREV)]!;
+    const next = u32[this.node(e, LruNode.NEXT)]!;
+    if (prev !== 0) u32[this.node(prev, LruNode.NEXT)] = next;
+    else u32[(this.addr + HashHdr.LRU_HEAD) >>> 2] = next;
+    if (next !== 0) u32[this.node(next, LruNode.PREV)] = prev;
+    else u32[(this.addr + HashHdr.LRU_TAIL) >>> 2] = prev;
+  }
+
+  private lruUnlinkLocked(u32: Uint32Array, e: number): void {
+    const lock = this.lruLock(u32);
+    this.unlink(u32, e);
+    Atomics.store(u32, lock, 0);
+  }
+
+  /** Second-chance eviction of one entry onto the free list (see the header comment). */
+  private evict(u32: Uint32Array): void {
+    const lock = this.lruLock(u32);
+    try {
+      for (let tries = 0, e = u32[(this.addr + HashHdr.LRU_TAIL) >>> 2]!; e !== 0 && tries < 2 * this.params.maxEntries + 2; tries++) {
+        const prev = u32[this.node(e, LruNode.PREV)]!;
+        if (Atomics.exchange(u32, this.node(e, LruNode.REF), 0) === 1) {
+          this.unlink(u32, e);
+          this.linkHead(u32, e);
+          e = prev === 0 ? u32[(this.addr + HashHdr.LRU_TAIL) >>> 2]! : prev;
+          continue;
+        }
+        const bucketLock = (this.bucketOf(u32[(e + HashEntry.HASH) >>> 2]!) + Bucket.LOCK) >>> 2;
+        if (Atomics.compareExchange(u32, bucketLock, 0, 1) !== 0) { e = prev; continue; }
+        let link = bucketLock + 1; // the bucket's head word follows its lock word
+        for (let c = u32[link]!; c !== 0 && c !== e; link = (c + HashEntry.NEXT) >>> 2, c = u32[link]!) { /* find e's link */ }
+        Atomics.store(u32, link, u32[(e + HashEntry.NEXT) >>> 2]!);
+        Atomics.store(u32, bucketLock, 0);
+        this.unlink(u32, e);
+        Atomics.sub(u32, (this.addr + MapHdr.COUNT) >>> 2, 1);
+        this.pushFree(u32, e);
+        return;
+      }
+    } finally {
+      Atomics.store(u32, lock, 0);
     }
   }
 

@@ -13,6 +13,7 @@ import { ArrayMap } from './array.js';
 import type { BpfMap } from './bpf-map.js';
 import { HashMap } from './hash.js';
 import { MapHdr, type MapParams } from './map-header.js';
+import { SlotArrayMap } from './slot-array.js';
 
 export interface MapCreateOptions {
   /** Hash seed (from --seed); 0 by default so runs are reproducible. */
@@ -28,16 +29,25 @@ const arrayKind = (perCpu: boolean): MapKind => ({
   create: (arena, p) => ArrayMap.create(arena, p, perCpu),
   open: (arena, name, addr) => ArrayMap.open(arena, name, addr, perCpu),
 });
-const hashKind = (perCpu: boolean): MapKind => ({
-  create: (arena, p, opts) => HashMap.create(arena, p, perCpu, opts.seed ?? 0),
+const hashKind = (perCpu: boolean, lru = false): MapKind => ({
+  create: (arena, p, opts) => HashMap.create(arena, p, perCpu, opts.seed ?? 0, lru),
   open: (arena, name, addr) => HashMap.open(arena, name, addr, perCpu),
 });
+
+const slotKind: MapKind = {
+  create: (arena, p) => SlotArrayMap.create(arena, p),
+  open: (arena, name, addr) => SlotArrayMap.open(arena, name, addr),
+};
 
 const KINDS: ReadonlyMap<number, MapKind> = new Map([
   [MapType.ARRAY, arrayKind(false)],
   [MapType.PERCPU_ARRAY, arrayKind(true)],
   [MapType.HASH, hashKind(false)],
   [MapType.PERCPU_HASH, hashKind(true)],
+  [MapType.LRU_HASH, hashKind(false, true)],
+  [MapType.LRU_PERCPU_HASH, hashKind(true, true)],
+  [MapType.DEVMAP_HASH, hashKind(false)],
+  ...[MapType.DEVMAP, MapType.CPUMAP, MapType.XSKMAP, MapType.PROG_ARRAY].map((t): [number, MapKind] => [t, slotKind]),
 ]);
 
 /** Array-like maps: every index always exists, so a dump lists every index. */

@@ -11,23 +11,29 @@ export type MapDumpLine =
   | { readonly map: string; readonly key: string; readonly value: string }
   | { readonly map: string; readonly key: string; readonly values: readonly string[] };
 
-const EVENT_MAPS: ReadonlySet<number> = new Set([MapType.RINGBUF, MapType.PERF_EVENT_ARRAY, MapType.QUEUE, MapType.STACK]);
+/** Event streams (design.md §5), and XSKMAP, whose sockets userspace cannot read back (kernel: EOPNOTSUPP). */
+const EVENT_MAPS: ReadonlySet<number> = new Set([MapType.RINGBUF, MapType.PERF_EVENT_ARRAY, MapType.QUEUE, MapType.STACK, MapType.XSKMAP]);
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 /** Byte order, as strcmp on names and on same-length lowercase hex keys. */
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export function dumpMap(name: string, map: BpfMap): MapDumpLine[] {
+export function dumpMap(name: string, map: BpfMap, programName: (id: number) => string | undefined): MapDumpLine[] {
   if (EVENT_MAPS.has(map.params.type)) return [];
   const out: MapDumpLine[] = [];
   for (const key of map.keys()) {
     const values = map.read(key);
     if (!values) continue;
+    if (map.params.type === MapType.PROG_ARRAY) {
+      const id = new DataView(values[0]!.buffer).getUint32(0, true);
+      out.push({ map: name, key: hex(key), value: `@${programName(id) ?? `id:${id}`}` });
+      continue;
+    }
     out.push(map.perCpu ? { map: name, key: hex(key), values: values.map(hex) } : { map: name, key: hex(key), value: hex(values[0]!) });
   }
   return out.sort((a, b) => byteOrder(a.key, b.key));
 }
 
 export function dumpMaps(runtime: Runtime): MapDumpLine[] {
-  return [...runtime.maps.keys()].sort(byteOrder).flatMap((name) => dumpMap(name, runtime.maps.get(name)!));
+  return [...runtime.maps.keys()].sort(byteOrder).flatMap((name) => dumpMap(name, runtime.maps.get(name)!, (id) => runtime.programById(id)?.name));
 }

@@ -5,7 +5,9 @@
  * description, without creating anything.
  */
 import type { ObjectSpec, MapSpec } from '../../ebpf/object-spec.js';
-import { MapFlag } from '../../ebpf/object-spec.js';
+import { MapFlag, MapType } from '../../ebpf/object-spec.js';
+import { UnsupportedFeatureError } from '../../ebpf/loader-errors.js';
+import { errnoName } from '../maps/errno.js';
 import type { Arena } from '../arena.js';
 import { CaptureClock, type Clock } from '../clock.js';
 import { RuntimeFault, type ExecProgram, type HelperCall } from '../exec-types.js';
@@ -77,6 +79,7 @@ export class Runtime {
       value: desc.global ? map.lookup(new Uint8Array(4), 0) : undefined,
     }));
     rt.setPrograms(spec.programs.map((p) => linkProgram(p, bindings, rt.helpers)));
+    spec.maps.forEach((m, i) => rt.fillInitSlots(m, created[i]!.map));
     return rt;
   }
 
@@ -88,6 +91,19 @@ export class Runtime {
     return rt;
   }
 
+  /** libbpf's `.values = { [i] = &prog }` initialisers of a PROG_ARRAY, applied after the programs load. */
+  private fillInitSlots(spec: MapSpec, map: BpfMap): void {
+    for (const slot of spec.initSlots) {
+      const id = this.programId(slot.ref);
+      if (spec.type !== MapType.PROG_ARRAY || id === undefined) {
+        throw new UnsupportedFeatureError('map initialiser', `map '${spec.name}': slot ${slot.index} initialiser '${slot.ref}' is not a program of this object`);
+      }
+      const err = map.write(Uint8Array.of(slot.index & 0xff, (slot.index >>> 8) & 0xff, (slot.index >>> 16) & 0xff, slot.index >>> 24),
+        [Uint8Array.of(id & 0xff, (id >>> 8) & 0xff, 0, 0)], 0);
+      if (err !== 0) throw new UnsupportedFeatureError('map initialiser', `map '${spec.name}': slot ${slot.index}: ${errnoName(err)}`);
+    }
+  }
+
   describe(): RuntimeDesc {
     return { license: this.license, maps: this.mapDescs, programs: [...this.programs.values()] };
   }
@@ -95,6 +111,16 @@ export class Runtime {
   private setPrograms(progs: readonly ExecProgram[]): void {
     const m = this.programs as Map<string, ExecProgram>;
     for (const p of progs) m.set(p.name, p);
+  }
+
+  /** Program ids are 1-based positions in the object's program list (what PROG_ARRAY slots hold). */
+  programId(name: string): number | undefined {
+    const i = [...this.programs.keys()].indexOf(name);
+    return i < 0 ? undefined : i + 1;
+  }
+
+  programById(id: number): ExecProgram | undefined {
+    return [...this.programs.values()][id - 1];
   }
 
   mapAt(addr: number): BpfMap | undefined {
@@ -127,6 +153,7 @@ export class Runtime {
       arena: this.arena,
       clock: this.clock,
       mapAt: (addr) => this.byAddr.get(addr),
+      programById: (id) => this.programById(id),
       checkMem: (call: HelperCall, addr, size, write) => {
         if (size > 0) this.active?.check(addr, size, write, call.insn);
       },
