@@ -96,8 +96,9 @@ describe('mutation fuzzer', () => {
         if (readOrFormatError(m) instanceof CaptureFormatError) errors++;
         slowest = Math.max(slowest, performance.now() - t0);
       }
-      // Bounded time per input: a reader that loops or allocates by a corrupt length would show here.
-      assert.ok(slowest < 250, `slowest mutant took ${slowest.toFixed(1)} ms`);
+      // Bounded time per input (generous: the machine is shared): a reader that loops, or allocates by a
+      // corrupt length, would show here.
+      assert.ok(slowest < 2000, `slowest mutant took ${slowest.toFixed(1)} ms`);
       assert.ok(errors > 0, 'mutations did produce malformed files');
     });
   }
