@@ -15,6 +15,8 @@
  *   {"i":0,"action":"XDP_PASS","len":74,"hex":"..."} one per frame; the caller hashes "hex" into "sha1";
  *                                                    "meta":"..." adds XDP metadata left before the frame
  *   {"i":3,"skipped":"..."}                          a frame the kernel cannot run (under ETH_HLEN, ...)
+ *   {"i":9,"lruFull":"NAME"}                         --watch-lru: after frame 9 the LRU map is full, so
+ *                                                    the next insertion evicts (§4b: not compared after)
  *   {"i":0,"action":"XDP_DROP","durationNs":12}       --bench: the kernel's own per-run figure
  *   {"map":"NAME","key":"..","value":".."}           --dump-maps, sorted by map name then key bytes
  *   {"program":"NAME","accepted":true,...}           --verify-only, one per program
@@ -168,6 +170,7 @@ struct options {
 	int probe;
 	int list;
 	int floor;
+	int watch_lru;
 };
 
 static struct options parse_options(int argc, char **argv)
@@ -188,6 +191,7 @@ static struct options parse_options(int argc, char **argv)
 		else if (!strcmp(a, "--probe")) o.probe = 1;
 		else if (!strcmp(a, "--list")) o.list = 1;
 		else if (!strcmp(a, "--floor")) o.floor = 1;
+		else if (!strcmp(a, "--watch-lru")) o.watch_lru = 1;
 		else if (a[0] != '-' && !o.object) o.object = a;
 		else die(EXIT_BAD_INPUT, "bad usage at '%s' (see native/kernel-oracle/oracle.c)", a);
 	}
@@ -810,7 +814,75 @@ static void pin_to_cpu0(void)
  * A frame over 3,520 bytes runs as a multi-buffer xdp_buff (linear part + page fragments) whether or not the
  * program was loaded with BPF_F_XDP_HAS_FRAGS; the program sees the linear part.
  */
-static void run_frames(int prog_fd, const struct capture *c, const struct options *o)
+/*
+ * An LRU map evicts only when no node is free (bpf_common_lru_pop_free: local list, then the global free
+ * list, then __bpf_lru_list_shrink, which may evict a whole batch); with every update on CPU 0, a free node
+ * exists until the map holds its capacity. Counting entries after each frame finds the first frame from which
+ * an eviction may follow; evictions shrink the count again, so the end state alone would not tell.
+ */
+struct lru_watch {
+	const char *name;
+	int fd;
+	uint32_t max_entries, capacity;
+	unsigned char *token, *keys, *values;
+	int full;
+};
+
+struct lru_watches {
+	struct lru_watch *w;
+	size_t count;
+};
+
+static struct lru_watches watch_lru_maps(struct bpf_object *obj, int ncpus)
+{
+	struct lru_watches ws = { 0 };
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, obj) {
+		enum bpf_map_type t = bpf_map__type(m);
+		if (t != BPF_MAP_TYPE_LRU_HASH && t != BPF_MAP_TYPE_LRU_PERCPU_HASH)
+			continue;
+		ws.w = realloc(ws.w, (ws.count + 1) * sizeof *ws.w);
+		struct lru_watch *w = &ws.w[ws.count++];
+		uint32_t max = bpf_map__max_entries(m);
+		size_t ksz = bpf_map__key_size(m);
+		size_t vsz = t == BPF_MAP_TYPE_LRU_PERCPU_HASH ? percpu_stride(m) * ncpus : bpf_map__value_size(m);
+		/* BPF_F_NO_COMMON_LRU gives each CPU its own list of max_entries / possible CPUs nodes. */
+		uint32_t cap = (bpf_map__map_flags(m) & BPF_F_NO_COMMON_LRU) ? max / (uint32_t)ncpus : max;
+		*w = (struct lru_watch){ dump_name(m), bpf_map__fd(m), max, cap, xmalloc(ksz < 8 ? 8 : ksz),
+					 xmalloc(ksz * max), xmalloc(vsz * max), 0 };
+	}
+	return ws;
+}
+
+static uint32_t count_entries(struct lru_watch *w)
+{
+	uint32_t total = 0;
+	for (int first = 1;; first = 0) {
+		__u32 n = w->max_entries;
+		int err = bpf_map_lookup_batch(w->fd, first ? NULL : w->token, w->token, w->keys, w->values, &n, NULL);
+		total += n;
+		if (err) {
+			if (errno == ENOENT)
+				return total;
+			die(EXIT_FAILED, "counting LRU map %s: %s", w->name, strerror(errno));
+		}
+	}
+}
+
+static void check_lru_maps(struct lru_watches *ws, size_t frame)
+{
+	for (size_t k = 0; k < ws->count; k++) {
+		struct lru_watch *w = &ws->w[k];
+		if (w->full || count_entries(w) < w->capacity)
+			continue;
+		w->full = 1;
+		printf("{\"i\":%zu,\"lruFull\":", frame);
+		json_string(stdout, w->name);
+		printf("}\n");
+	}
+}
+
+static void run_frames(int prog_fd, const struct capture *c, const struct options *o, struct lru_watches *lru)
 {
 	unsigned char *out = xmalloc(OUT_CAPACITY);
 	char namebuf[32];
@@ -848,6 +920,8 @@ static void run_frames(int prog_fd, const struct capture *c, const struct option
 			print_hex(stdout, out, meta);
 		}
 		fputs("\"}\n", stdout);
+		if (lru)
+			check_lru_maps(lru, i);
 	}
 	free(out);
 }
@@ -1054,7 +1128,7 @@ int main(int argc, char **argv)
 		int prog = load_pass_program();
 		pin_to_cpu0();
 		hold_in_xdp_dispatcher(prog);
-		run_frames(prog, &floor_cap, &o);
+		run_frames(prog, &floor_cap, &o, NULL);
 		fflush(stdout);
 		return 0;
 	}
@@ -1101,7 +1175,10 @@ int main(int argc, char **argv)
 		pin_to_cpu0();
 		if (o.bench_repeat > 1)
 			hold_in_xdp_dispatcher(bpf_program__fd(prog));
-		run_frames(bpf_program__fd(prog), &cap, &o);
+		struct lru_watches lru = { 0 };
+		if (o.watch_lru)
+			lru = watch_lru_maps(obj, ncpus);
+		run_frames(bpf_program__fd(prog), &cap, &o, o.watch_lru ? &lru : NULL);
 	}
 	if (o.dump_maps)
 		dump_maps(obj, ncpus);

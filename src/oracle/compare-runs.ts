@@ -120,11 +120,20 @@ export interface CompareInput {
   readonly policy: ComparePolicy;
   /** The kernel's possible CPUs (per-CPU LRU capacity). */
   readonly possibleCpus: number;
+  /** Frames after this index are not compared (default: all are). */
+  readonly lastComparedFrame?: number;
 }
 
 export function compareRuns(input: CompareInput): CompareReport {
   const mismatches: Mismatch[] = [];
   const notes = [...input.policy.notes];
+  const full = Object.entries(input.kernel.lruFullAfter).sort((a, b) => a[1] - b[1])[0];
+  if (full) {
+    // From here on a kernel insertion may evict, and what it evicts is the kernel's LRU policy: every
+    // verdict and value that follows may depend on it.
+    notes.push(`${full[0]} (LRU) full after frame ${full[1]}: later frames and map values not compared`);
+    input = { ...input, policy: { ...input.policy, mapValues: false }, lastComparedFrame: full[1] };
+  }
   const framesCompared = compareFrames(input, mismatches, notes);
   const mapEntriesCompared = compareMaps(input, mismatches, notes);
   return Object.freeze({ framesCompared, mapEntriesCompared, mismatches: Object.freeze(mismatches), notes: Object.freeze(notes) });
@@ -151,7 +160,7 @@ function compareFrames(input: CompareInput, out: Mismatch[], notes: string[]): n
       out.push({ kind: 'frame', i, what: 'error', kernel: k ? k.action : 'skipped', xdpjit: `error: ${e.error}` });
       continue;
     }
-    if (!k || !policy.frames) continue;
+    if (!k || !policy.frames || i > (input.lastComparedFrame ?? Infinity)) continue;
     compared++;
     if (k.action !== e.action) {
       out.push({ kind: 'frame', i, what: 'action', kernel: k.action, xdpjit: e.action });
@@ -213,6 +222,7 @@ function compareMaps(input: CompareInput, out: Mismatch[], notes: string[]): num
     if (!DUMPED_TYPES.has(m.type)) continue;
     const kEntries = k.get(m.name) ?? new Map<string, MapDumpLine>();
     const eEntries = e.get(m.name) ?? new Map<string, MapDumpLine>();
+    if (LRU_TYPES.has(m.type) && m.name in kernel.lruFullAfter) continue;
     if (LRU_TYPES.has(m.type)) {
       const capacity = m.flags & BPF_F_NO_COMMON_LRU ? Math.floor(m.maxEntries / input.possibleCpus) : m.maxEntries;
       if (kEntries.size >= capacity || eEntries.size >= capacity) {

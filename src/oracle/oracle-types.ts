@@ -59,6 +59,11 @@ export interface KernelRunResult {
   readonly skipReasons: readonly SkippedFrame[];
   readonly program: KernelProgramInfo;
   readonly mapInfo: readonly KernelMapInfo[];
+  /**
+   * LRU map name → index of the frame after which the map held its capacity in the kernel, so that a later
+   * insertion may have evicted (design.md §4b: results after LRU evictions are not compared).
+   */
+  readonly lruFullAfter: Readonly<Record<string, number>>;
 }
 
 /** The kernel verifier's verdict on one program. */

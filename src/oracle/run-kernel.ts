@@ -19,7 +19,7 @@ export interface RunKernelOptions {
 }
 
 export async function runKernel(objPath: string, pcapPath: string, opts: RunKernelOptions = {}): Promise<KernelRunResult> {
-  const args = [objPath, '--pcap', pcapPath, '--meta'];
+  const args = [objPath, '--pcap', pcapPath, '--meta', '--watch-lru'];
   if (opts.prog !== undefined) args.push('--prog', opts.prog);
   if (opts.mapsFile !== undefined) args.push('--maps', opts.mapsFile);
   if (opts.dumpMaps) args.push('--dump-maps');
@@ -30,11 +30,13 @@ export async function runKernel(objPath: string, pcapPath: string, opts: RunKern
   const maps: MapDumpLine[] = [];
   const skipReasons: SkippedFrame[] = [];
   const mapInfo: KernelMapInfo[] = [];
+  const lruFullAfter: Record<string, number> = {};
   let program: KernelProgramInfo | undefined;
   for (const line of lines) {
     if (line.meta === 'program') program = programInfo(line);
     else if (line.meta === 'map') mapInfo.push(mapInfoOf(line));
     else if (typeof line.map === 'string') maps.push(dumpLine(line));
+    else if (typeof line.lruFull === 'string') lruFullAfter[line.lruFull] = Number(line.i);
     else if (typeof line.skipped === 'string') skipReasons.push(Object.freeze({ i: Number(line.i), reason: line.skipped }));
     else if (typeof line.action === 'string' && typeof line.hex === 'string') frames.push(frameResult(line));
     else throw new KernelOracleError(args, 0, `unexpected line ${JSON.stringify(line).slice(0, 200)}`);
@@ -47,6 +49,7 @@ export async function runKernel(objPath: string, pcapPath: string, opts: RunKern
     skipReasons: Object.freeze(skipReasons),
     program,
     mapInfo: Object.freeze(mapInfo),
+    lruFullAfter: Object.freeze(lruFullAfter),
   });
 }
 

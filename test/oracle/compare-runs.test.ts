@@ -22,7 +22,7 @@ const ALL: ComparePolicy = { frames: true, mapValues: true, notes: [] };
 const PROGRAM = { name: 'p', section: 'xdp', frags: false, insns: 10, helpers: [1] };
 
 function kernelRun(frames: KernelFrameResult[], maps: MapDumpLine[] = [], mapInfo: KernelMapInfo[] = [], skipped: number[] = []): KernelRunResult {
-  return { frames, maps, mapInfo, skipped, skipReasons: skipped.map((i) => ({ i, reason: 'short' })), program: PROGRAM };
+  return { frames, maps, mapInfo, skipped, skipReasons: skipped.map((i) => ({ i, reason: 'short' })), program: PROGRAM, lruFullAfter: {} };
 }
 const map = (name: string, type: string, maxEntries = 8, flags = 0): KernelMapInfo => ({ name, type, keySize: 4, valueSize: 8, maxEntries, flags });
 
@@ -122,6 +122,18 @@ test('LRU maps at capacity are not compared; below capacity they are', () => {
   assert.equal(run(4, 3).mismatches.length, 0);
   assert.equal(run(3, 2).mismatches.length, 1);
   assert.equal(run(2, 1, 2).mismatches.length, 0, 'BPF_F_NO_COMMON_LRU: capacity is max_entries / CPUs');
+});
+
+test('once the kernel LRU is full, later frames and all map values are left out', () => {
+  const r = compareRuns({
+    kernel: { ...kernelRun([kf(0, 'XDP_PASS', 'aa'), kf(1, 'XDP_PASS', 'aa'), kf(2, 'XDP_DROP', 'aa')], [{ map: 'c', key: '00', value: '01' }], [map('l', 'lru_hash'), map('c', 'hash')]), lruFullAfter: { l: 0 } },
+    xdpjit: { frames: [ef(0, 'XDP_DROP', 'aa'), ef(1, 'XDP_PASS', 'aa'), ef(2, 'XDP_PASS', 'aa')], maps: [{ map: 'c', key: '00', value: '02' }] },
+    inputLengths: [20, 20, 20],
+    policy: ALL,
+    possibleCpus: 2,
+  });
+  assert.deepEqual(r.mismatches.map((m) => (m.kind === 'frame' ? m.i : m.map)), [0]);
+  assert.ok(r.notes.some((n) => /l \(LRU\) full after frame 0/.test(n)));
 });
 
 test('policy: time, random and host helpers leave frames and map values out; overrides put them back', () => {

@@ -10,7 +10,7 @@ import {
   KernelLoadError,
   runKernel,
 } from '../../src/oracle/index.js';
-import { clangMissing, CLASSIFY_C, ethernetFrame, makeWorkdir, META_C, POINTER_LEAK_C, UNCHECKED_READ_C, type Workdir } from './tiny-programs.js';
+import { clangMissing, CLASSIFY_C, ethernetFrame, LRU_C, makeWorkdir, META_C, POINTER_LEAK_C, UNCHECKED_READ_C, type Workdir } from './tiny-programs.js';
 
 const IPV4 = 0x0800;
 const IPV6 = 0x86dd;
@@ -101,6 +101,16 @@ test('metadata in front of the frame is not part of the output frame', async (t)
     const r = await runKernel(obj, await w.write('f.pcap', encodeClassicPcap([frame])));
     assert.deepEqual([r.frames[0]?.action, r.frames[0]?.len, r.frames[0]?.hex], ['XDP_PASS', frame.length, hexOf(frame)]);
     assert.equal(r.frames[0]?.metaHex, '8877665544332211', 'the metadata is reported beside the frame');
+  });
+});
+
+test('the frame after which an LRU map holds its capacity is reported', async (t) => {
+  await withWorkdir(t, async (w) => {
+    const obj = await w.compile('lru', LRU_C);
+    // EtherTypes 1, 2, 1, 3, 4 (the map is full: 4 entries), 5
+    const frames = [1, 2, 1, 3, 4, 5].map((type) => ethernetFrame(type, 20));
+    const r = await runKernel(obj, await w.write('f.pcap', encodeClassicPcap(frames)));
+    assert.deepEqual(r.lruFullAfter, { recent: 4 });
   });
 });
 

@@ -128,3 +128,19 @@ SEC("xdp") int meta(struct xdp_md *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";
 `;
+
+/** Inserts each frame's EtherType into a 4-entry LRU_HASH. */
+export const LRU_C = `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, 4); __type(key, __u16); __type(value, __u64); } recent SEC(".maps");
+SEC("xdp") int lru(struct xdp_md *ctx) {
+  unsigned char *d = (void *)(long)ctx->data, *e = (void *)(long)ctx->data_end;
+  if (d + 14 > e) return XDP_DROP;
+  __u16 proto = *(__u16 *)(d + 12);
+  __u64 one = 1;
+  bpf_map_update_elem(&recent, &proto, &one, BPF_ANY);
+  return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
