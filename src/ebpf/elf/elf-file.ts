@@ -26,8 +26,11 @@ const EHDR_SIZE = 64;
 const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
 const REL_SIZE = 16;
-/** Largest .bss accepted: a memory32 arena holds at most 4 GiB, and one global-data map should not take most of it. */
-export const MAX_NOBITS = 256 * 1024 * 1024;
+/**
+ * Largest .bss accepted. The kernel refuses an ARRAY value above KMALLOC_MAX_SIZE (a few MiB), so no
+ * loadable object comes near this; the bound keeps a lying header from allocating gigabytes.
+ */
+export const MAX_NOBITS = 64 * 1024 * 1024;
 
 export interface ElfSection {
   readonly index: number;
@@ -158,8 +161,9 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   const relocationsFor = (index: number): readonly ElfRelocation[] => {
     const hit = relocCache.get(index);
     if (hit) return hit;
-    const out: ElfRelocation[] = [];
-    for (const s of relSections.get(index) ?? []) out.push(...parseRelocations(s, symbols));
+    // concat, not push(...): a large relocation table would overflow the argument stack.
+    let out: ElfRelocation[] = [];
+    for (const s of relSections.get(index) ?? []) out = out.concat(parseRelocations(s, symbols));
     relocCache.set(index, out);
     return out;
   };
