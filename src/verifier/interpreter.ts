@@ -86,6 +86,9 @@ class Interpreter {
   private readonly logLines: string[] | undefined;
   private cfg!: Cfg;
   private processed = 0;
+  private jmpsProcessed = 0;
+  private lastCpJmps = 0;
+  private lastCpInsns = 0;
   private states = 0;
   private idGen = 0;
 
@@ -157,6 +160,7 @@ class Interpreter {
         this.pathDone(path.cp);
         return;
       }
+      if (next.length > 1) this.jmpsProcessed++;
       for (let i = 1; i < next.length; i++) {
         if (path.cp) path.cp.branches++;
         work.push({ state: next[i]!.state, idx: next[i]!.idx, cp: path.cp });
@@ -196,6 +200,11 @@ class Interpreter {
           'the loop comes back to this instruction in exactly the same state: it never terminates'), cur);
       }
     }
+    // Like the kernel, do not store a state at every prune point of a straight run of code: a checkpoint
+    // every few jumps is enough to prune, and fewer states make each lookup cheaper.
+    if (this.jmpsProcessed - this.lastCpJmps < 2 && this.processed - this.lastCpInsns < 8 && !callbackEntry) return false;
+    this.lastCpJmps = this.jmpsProcessed;
+    this.lastCpInsns = this.processed;
     const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: path.cp };
     list.push(cp);
     this.explored.set(path.idx, list);

@@ -155,14 +155,20 @@ function tnumFromBounds(s: Scalar): Tnum {
 export function boundsSync(s0: Scalar): Scalar {
   let s = boundsFromTnum(s0);
   for (let i = 0; i < 2; i++) {
+    const before = s;
     s = { ...s, r32: deduce32From64(s) };
     s = { ...s, r64: deduce64From32(s) };
     s = { ...s, r32: deduce32From64(s) };
     if (isBottom(s)) return s;
     s = boundsFromTnum({ ...s, var: tnumFromBounds(s) });
+    if (scalarSame(before, s)) break;
   }
   return s;
 }
+
+const rangeSame = (a: Range, b: Range): boolean => a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax;
+const scalarSame = (a: Scalar, b: Scalar): boolean =>
+  a.var.value === b.var.value && a.var.mask === b.var.mask && rangeSame(a.r64, b.r64) && rangeSame(a.r32, b.r32);
 
 /** The low 32 bits as a zero-extended 64-bit scalar (ALU32 result, 32-bit load...). */
 export function zext32(s: Scalar): Scalar {

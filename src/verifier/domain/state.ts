@@ -104,7 +104,9 @@ export function stateCovers(old: State, cur: State, live: (frameNo: number, reg:
 }
 
 function stackCovers(o: Frame, c: Frame, ids: IdMap, exact: boolean): boolean {
-  for (let i = 0; i < STACK_SIZE; i++) {
+  // Byte kinds identical (the common case) cover each other; only the spilled registers remain to compare.
+  const same = Buffer.compare(o.slots, c.slots) === 0;
+  for (let i = 0; !same && i < STACK_SIZE; i++) {
     const ok = o.slots[i]!;
     const ck = c.slots[i]!;
     if (exact) {
