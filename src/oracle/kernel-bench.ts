@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { runOracle } from './oracle-process.js';
 import type { KernelBenchResult } from './oracle-types.js';
-import { decodeClassicPcap, withTemporaryPcap } from './pcap-file.js';
+import { readCapture } from '../dataplane/capture/index.js';
+import { withClassicPcap, withTemporaryPcap } from './pcap-file.js';
 
 export interface KernelBenchOptions {
   readonly prog?: string;
@@ -25,13 +26,13 @@ const MIN_REPEAT = 1_000;
 const MAX_REPEAT = 100_000;
 
 async function defaultRepeat(pcapPath: string): Promise<number> {
-  const frames = decodeClassicPcap(await readFile(pcapPath)).frames.length;
+  const frames = readCapture(await readFile(pcapPath)).frames.length;
   return Math.min(MAX_REPEAT, Math.max(MIN_REPEAT, Math.round(TOTAL_RUNS / Math.max(1, frames))));
 }
 
-/** `framesOrPcap`: a capture path, or the frames themselves. */
+/** `framesOrPcap`: a capture path (pcap or pcapng, Ethernet), or the frames themselves. */
 export function kernelBench(objPath: string, framesOrPcap: string | readonly Uint8Array[], opts: KernelBenchOptions = {}): Promise<KernelBenchResult> {
-  if (typeof framesOrPcap === 'string') return benchCapture(objPath, framesOrPcap, opts);
+  if (typeof framesOrPcap === 'string') return withClassicPcap(framesOrPcap, (path) => benchCapture(objPath, path, opts));
   return withTemporaryPcap(framesOrPcap, (path) => benchCapture(objPath, path, opts));
 }
 
@@ -40,7 +41,7 @@ export function kernelBench(objPath: string, framesOrPcap: string | readonly Uin
  * report the kernel's marginal cost (nsPerPacket minus this) next to xdpjit's.
  */
 export function kernelFloorBench(framesOrPcap: string | readonly Uint8Array[], opts: Pick<KernelBenchOptions, 'repeat'> = {}): Promise<KernelBenchResult> {
-  if (typeof framesOrPcap === 'string') return benchArgs(['--floor'], framesOrPcap, opts);
+  if (typeof framesOrPcap === 'string') return withClassicPcap(framesOrPcap, (path) => benchArgs(['--floor'], path, opts));
   return withTemporaryPcap(framesOrPcap, (path) => benchArgs(['--floor'], path, opts));
 }
 

@@ -1,34 +1,24 @@
 /**
- * Writes frames as a classic libpcap file (microsecond timestamps, LINKTYPE_ETHERNET), the input format of
- * the kernel oracle, for callers holding frames rather than a capture file.
+ * The kernel oracle reads classic libpcap files (LINKTYPE_ETHERNET). These adapt other inputs, frames in
+ * memory or a pcapng file, through the data plane's capture module into a temporary classic pcap.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodePcap, readCapture, requireEthernet, sniffCaptureFormat } from '../dataplane/capture/index.js';
 
-const PCAP_MAGIC_US = 0xa1b2c3d4;
-const LINKTYPE_ETHERNET = 1;
+/* Large enough that no frame the kernel can take (linear part + MAX_SKB_FRAGS pages) is cut. */
 const SNAPLEN = 262144;
 
-export function encodeClassicPcap(frames: readonly Uint8Array[]): Buffer {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(PCAP_MAGIC_US, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(SNAPLEN, 16);
-  header.writeUInt32LE(LINKTYPE_ETHERNET, 20);
-  const parts: Buffer[] = [header];
-  frames.forEach((frame, i) => {
-    const rec = Buffer.alloc(16);
-    rec.writeUInt32LE(i, 0); // one frame per second: timestamps only need to be ordered
-    rec.writeUInt32LE(frame.length, 8);
-    rec.writeUInt32LE(frame.length, 12);
-    parts.push(rec, Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
-  });
-  return Buffer.concat(parts);
+/** A classic pcap of `frames`, one per second from the epoch: timestamps only need to be ordered. */
+export function encodeClassicPcap(frames: readonly Uint8Array[]): Uint8Array {
+  return encodePcap(
+    frames.map((data, i) => ({ data, tsNs: BigInt(i) * 1_000_000_000n })),
+    { snaplen: SNAPLEN },
+  );
 }
 
-/** Runs `use` with a temporary pcap of `frames`, removed afterwards. */
+/** Runs `use` with a temporary classic pcap of `frames`, removed afterwards. */
 export async function withTemporaryPcap<T>(frames: readonly Uint8Array[], use: (path: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'xdpjit-oracle-'));
   try {
@@ -40,41 +30,10 @@ export async function withTemporaryPcap<T>(frames: readonly Uint8Array[], use: (
   }
 }
 
-/** Thrown for a capture that is not a classic libpcap file. */
-export class PcapFormatError extends Error {
-  constructor(
-    message: string,
-    readonly byteOffset: number,
-  ) {
-    super(`${message} (at byte ${byteOffset})`);
-    this.name = 'PcapFormatError';
-  }
-}
-
-export interface ClassicPcap {
-  /** LINKTYPE_* of the capture (1 = Ethernet). */
-  readonly linkType: number;
-  /** Each record's captured bytes. */
-  readonly frames: readonly Uint8Array[];
-}
-
-/** The records of a classic libpcap file (µs or ns timestamps, either byte order), captured bytes only. */
-export function decodeClassicPcap(file: Uint8Array): ClassicPcap {
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  if (file.byteLength < 24) throw new PcapFormatError('shorter than a pcap header', 0);
-  const magic = view.getUint32(0, true);
-  let little: boolean;
-  if (magic === 0xa1b2c3d4 || magic === 0xa1b23c4d) little = true;
-  else if (magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1) little = false;
-  else throw new PcapFormatError(`magic ${magic.toString(16)} is not a classic pcap magic`, 0);
-  const frames: Uint8Array[] = [];
-  for (let off = 24; off < file.byteLength; ) {
-    if (off + 16 > file.byteLength) throw new PcapFormatError('truncated record header', off);
-    const incl = view.getUint32(off + 8, little);
-    if (off + 16 + incl > file.byteLength) throw new PcapFormatError(`record of ${incl} bytes runs past the end`, off);
-    frames.push(file.subarray(off + 16, off + 16 + incl));
-    off += 16 + incl;
-  }
-  // The low 28 bits are the link type; the top bits carry FCS information (pcap-linktype(7)).
-  return { linkType: view.getUint32(20, little) & 0x0fffffff, frames };
+/** Runs `use` with `capturePath` itself when it is a classic pcap, else with a classic copy of its frames. */
+export async function withClassicPcap<T>(capturePath: string, use: (path: string) => Promise<T>): Promise<T> {
+  const bytes = await readFile(capturePath);
+  if (sniffCaptureFormat(bytes) === 'pcap') return use(capturePath);
+  const capture = requireEthernet(readCapture(bytes));
+  return withTemporaryPcap(capture.frames.map((f) => f.data), use);
 }

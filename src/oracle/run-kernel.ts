@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { KernelFrameResult, KernelMapInfo, KernelProgramInfo, KernelRunResult, MapDumpLine, SkippedFrame } from './oracle-types.js';
 import { KernelOracleError } from './oracle-errors.js';
 import { runOracle, type OracleLine } from './oracle-process.js';
+import { withClassicPcap } from './pcap-file.js';
 
 export interface RunKernelOptions {
   /** The XDP program to run (default: the object's first XDP program, as `xdpjit run`). */
@@ -18,7 +19,12 @@ export interface RunKernelOptions {
   readonly ifindex?: number;
 }
 
-export async function runKernel(objPath: string, pcapPath: string, opts: RunKernelOptions = {}): Promise<KernelRunResult> {
+/** `pcapPath`: a classic pcap or pcapng capture (Ethernet). */
+export function runKernel(objPath: string, pcapPath: string, opts: RunKernelOptions = {}): Promise<KernelRunResult> {
+  return withClassicPcap(pcapPath, (classic) => runClassic(objPath, classic, opts));
+}
+
+async function runClassic(objPath: string, pcapPath: string, opts: RunKernelOptions): Promise<KernelRunResult> {
   const args = [objPath, '--pcap', pcapPath, '--meta', '--watch-lru'];
   if (opts.prog !== undefined) args.push('--prog', opts.prog);
   if (opts.mapsFile !== undefined) args.push('--maps', opts.mapsFile);

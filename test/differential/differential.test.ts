@@ -1,5 +1,5 @@
 /**
- * design.md §4b: every programs/*.o XDP program × every pcaps/*.pcap, through the kernel (BPF_PROG_TEST_RUN
+ * design.md §4b: every programs/*.o XDP program × every pcaps/*.pcap{,ng}, through the kernel (BPF_PROG_TEST_RUN
  * on CPU 0) and through each xdpjit engine (`xdpjit run`), compared frame by frame and entry by entry.
  *
  * XDPJIT_DIFF_ENGINES=interp,jit picks the engines (default: both; an engine `xdpjit run` refuses on the
@@ -19,18 +19,17 @@ import { promisify } from 'node:util';
 import {
   buildOracle,
   compareRuns,
-  decodeClassicPcap,
   describeMismatch,
   encodeClassicPcap,
   kernelAvailable,
   KernelLoadError,
   policyFor,
   runKernel,
-  type ClassicPcap,
   type CompareReport,
   type KernelRunResult,
   type Mismatch,
 } from '../../src/oracle/index.js';
+import { readCapture, requireEthernet } from '../../src/dataplane/capture/index.js';
 import { POLICY_OVERRIDES } from './policy-overrides.js';
 import { REPO_ROOT, runXdpjit } from './xdpjit-cli.js';
 
@@ -39,14 +38,13 @@ const PROGRAMS_DIR = join(REPO_ROOT, 'programs');
 const PCAPS_DIR = process.env.XDPJIT_DIFF_PCAPS ?? join(REPO_ROOT, 'pcaps');
 /* One oracle or xdpjit process per core. */
 const PARALLEL = 2;
-const LINKTYPE_ETHERNET = 1;
 /* linux/if_ether.h: BPF_PROG_TEST_RUN refuses XDP input shorter than this. */
 const ETH_HLEN = 14;
 
 /** A capture as both sides run it. */
-interface Capture {
+interface RunnableCapture {
   readonly name: string;
-  /** The file both sides read: the original, or a copy without the frames the kernel refuses. */
+  /** The file both sides read: a classic pcap of the original's frames that the kernel accepts. */
   readonly path: string;
   readonly inputLengths: readonly number[];
   /** Index in the original capture of each frame of `path`. */
@@ -57,7 +55,7 @@ interface Capture {
 interface Case {
   readonly obj: string;
   readonly prog: string;
-  readonly capture: Capture;
+  readonly capture: RunnableCapture;
   readonly mapsFile?: string;
 }
 
@@ -115,32 +113,29 @@ async function usableEngines(requested: readonly string[], pcap: string): Promis
 }
 
 /**
- * The captures worth comparing: Ethernet classic pcaps (others are refused by both sides, which the CLI
- * tests cover), each distinct frame sequence once (mixed.be.pcap and mixed.ns.pcap hold mixed.pcap's
- * frames). Frames under ETH_HLEN are taken out of what both sides run: the kernel refuses them, and their
- * effect on xdpjit's maps would otherwise make every later map comparison moot (§4b: not compared).
+ * The captures worth comparing: Ethernet pcap and pcapng files (others are refused by both sides, which the
+ * capture and CLI tests cover), each distinct frame sequence once (mixed.be.pcap, mixed.ns.pcap and
+ * mixed.pcapng hold mixed.pcap's frames). Both sides read one classic pcap of each, without the frames under
+ * ETH_HLEN: the kernel refuses them, and their effect on xdpjit's maps would otherwise make every later map
+ * comparison moot (§4b: not compared).
  */
-async function distinctCaptures(paths: readonly string[], workDir: string): Promise<{ captures: Capture[]; notes: string[] }> {
-  const captures: Capture[] = [];
+async function distinctCaptures(paths: readonly string[], workDir: string): Promise<{ captures: RunnableCapture[]; notes: string[] }> {
+  const captures: RunnableCapture[] = [];
   const notes: string[] = [];
   const seen = new Map<string, string>();
   // Plain names first, so a duplicate's report names its variant (mixed.be.pcap), not the original.
   const dots = (p: string): number => basename(p).split('.').length;
   for (const path of [...paths].sort((a, b) => dots(a) - dots(b) || (a < b ? -1 : 1))) {
     const name = basename(path);
-    let capture: ClassicPcap;
+    let frames: Uint8Array[];
     try {
-      capture = decodeClassicPcap(await readFile(path));
+      frames = requireEthernet(readCapture(await readFile(path))).frames.map((f) => f.data);
     } catch (err) {
       notes.push(`${name}: not compared, ${(err as Error).message}`);
       continue;
     }
-    if (capture.linkType !== LINKTYPE_ETHERNET) {
-      notes.push(`${name}: not compared, link type ${capture.linkType} is not Ethernet`);
-      continue;
-    }
     const digest = createHash('sha1');
-    for (const f of capture.frames) digest.update(`${f.length}:`).update(f);
+    for (const f of frames) digest.update(`${f.length}:`).update(f);
     const key = digest.digest('hex');
     const same = seen.get(key);
     if (same) {
@@ -148,22 +143,19 @@ async function distinctCaptures(paths: readonly string[], workDir: string): Prom
       continue;
     }
     seen.set(key, name);
-    const originalIndex = capture.frames.flatMap((f, i) => (f.length >= ETH_HLEN ? [i] : []));
-    const removed = capture.frames.length - originalIndex.length;
-    let runPath = path;
-    if (removed > 0) {
-      runPath = join(workDir, name);
-      await writeFile(runPath, encodeClassicPcap(originalIndex.map((i) => capture.frames[i] as Uint8Array)));
-      notes.push(`${name}: ${removed} frame(s) under ${ETH_HLEN} bytes left out (the kernel refuses them); frame numbers below are the original ones`);
-    }
-    const inputLengths = originalIndex.map((i) => (capture.frames[i] as Uint8Array).length);
+    const originalIndex = frames.flatMap((f, i) => (f.length >= ETH_HLEN ? [i] : []));
+    const removed = frames.length - originalIndex.length;
+    if (removed > 0) notes.push(`${name}: ${removed} frame(s) under ${ETH_HLEN} bytes left out (the kernel refuses them); frame numbers below are the original ones`);
+    const runPath = join(workDir, `${captures.length}-${name}.pcap`);
+    await writeFile(runPath, encodeClassicPcap(originalIndex.map((i) => frames[i] as Uint8Array)));
+    const inputLengths = originalIndex.map((i) => (frames[i] as Uint8Array).length);
     captures.push({ name, path: runPath, inputLengths, originalIndex, removed });
   }
   return { captures, notes };
 }
 
 /** A mismatch with the frame number of the original capture. */
-function inOriginalNumbers(m: Mismatch, capture: Capture): Mismatch {
+function inOriginalNumbers(m: Mismatch, capture: RunnableCapture): Mismatch {
   return m.kind === 'frame' ? { ...m, i: capture.originalIndex[m.i] ?? m.i } : m;
 }
 
@@ -212,14 +204,14 @@ test('differential: kernel BPF_PROG_TEST_RUN vs xdpjit, every program × capture
   const objects = listFiles(PROGRAMS_DIR, '.o');
   const workDir = await mkdtemp(join(tmpdir(), 'xdpjit-differential-'));
   t.after(() => rm(workDir, { recursive: true, force: true }));
-  const { captures, notes } = await distinctCaptures(listFiles(PCAPS_DIR, '.pcap'), workDir);
+  const { captures, notes } = await distinctCaptures([...listFiles(PCAPS_DIR, '.pcap'), ...listFiles(PCAPS_DIR, '.pcapng')], workDir);
   for (const n of notes) t.diagnostic(n);
   if (objects.length === 0 || captures.length === 0) {
     t.skip(`nothing to compare: ${objects.length} objects in programs/, ${captures.length} captures in pcaps/`);
     return;
   }
   const requested = (process.env.XDPJIT_DIFF_ENGINES ?? 'interp,jit').split(',').map((s) => s.trim()).filter(Boolean);
-  const { engines, refused } = await usableEngines(requested, (captures[0] as Capture).path);
+  const { engines, refused } = await usableEngines(requested, (captures[0] as RunnableCapture).path);
   for (const r of refused) t.diagnostic(`engine left out: ${r}`);
   if (engines.length === 0) {
     t.skip(`no xdpjit engine runs xdp_pass.o (${refused.join('; ')})`);

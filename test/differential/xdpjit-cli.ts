@@ -7,7 +7,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeClassicPcap, KernelLoadError, runKernel, type EngineFrameLine, type EngineRun, type MapDumpLine } from '../../src/oracle/index.js';
+import { readCapture } from '../../src/dataplane/capture/index.js';
+import { KernelLoadError, runKernel, type EngineFrameLine, type EngineRun, type MapDumpLine } from '../../src/oracle/index.js';
 
 /** This module runs as dist/test/differential/xdpjit-cli.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -74,7 +75,7 @@ export async function runXdpjit(c: CliCase): Promise<CliOutcome> {
     if (frames.length === 0 && r.code !== 0) return { ok: false, refused: false, reason: `exit ${r.code}: ${firstLine(r.stderr)}` };
     let leftBytes: Uint8Array[] | undefined;
     try {
-      leftBytes = [...decodeClassicPcap(await readFile(out)).frames];
+      leftBytes = readCapture(await readFile(out)).frames.map((f) => f.data);
     } catch {
       leftBytes = undefined; // no --out written: bytes are compared by SHA-1 only
     }

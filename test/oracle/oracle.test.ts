@@ -10,6 +10,7 @@ import {
   KernelLoadError,
   runKernel,
 } from '../../src/oracle/index.js';
+import { encodePcapng } from '../../src/dataplane/capture/index.js';
 import { clangMissing, CLASSIFY_C, ethernetFrame, LRU_C, makeWorkdir, META_C, POINTER_LEAK_C, UNCHECKED_READ_C, type Workdir } from './tiny-programs.js';
 
 const IPV4 = 0x0800;
@@ -101,6 +102,18 @@ test('metadata in front of the frame is not part of the output frame', async (t)
     const r = await runKernel(obj, await w.write('f.pcap', encodeClassicPcap([frame])));
     assert.deepEqual([r.frames[0]?.action, r.frames[0]?.len, r.frames[0]?.hex], ['XDP_PASS', frame.length, hexOf(frame)]);
     assert.equal(r.frames[0]?.metaHex, '8877665544332211', 'the metadata is reported beside the frame');
+  });
+});
+
+test('a pcapng capture runs as its classic pcap twin does', async (t) => {
+  await withWorkdir(t, async (w) => {
+    const obj = await w.compile('classify', CLASSIFY_C);
+    const frames = [ethernetFrame(IPV4, 40), ethernetFrame(ARP, 28)];
+    const pcapng = encodePcapng([{ interfaces: [{ linkType: 1, snaplen: 65535 }], packets: frames.map((data) => ({ kind: 'epb' as const, iface: 0, data, tsNs: 0n })) }]);
+    const fromPcapng = await runKernel(obj, await w.write('f.pcapng', pcapng), { prog: 'classify' });
+    const fromPcap = await runKernel(obj, await w.write('f.pcap', encodeClassicPcap(frames)), { prog: 'classify' });
+    assert.deepEqual(fromPcapng.frames, fromPcap.frames);
+    assert.equal(fromPcapng.frames.length, 2);
   });
 });
 
