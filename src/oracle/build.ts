@@ -5,8 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -27,6 +28,20 @@ const LIBS: readonly string[] = ['-lbpf', '-lelf', '-lz'];
 /** `$XDPJIT_CACHE_DIR`, else `node_modules/.cache/xdpjit` of the package (ignored by git). */
 export function oracleCacheDir(): string {
   return process.env.XDPJIT_CACHE_DIR ?? join(PACKAGE_ROOT, 'node_modules', '.cache', 'xdpjit');
+}
+
+/** The cache dir, or a directory under the system's temporary dir when that cannot be created (read-only checkout). */
+async function writableCacheDir(): Promise<string> {
+  const preferred = oracleCacheDir();
+  try {
+    await mkdir(preferred, { recursive: true });
+    await access(preferred, constants.W_OK);
+    return preferred;
+  } catch {
+    const fallback = join(tmpdir(), 'xdpjit-cache');
+    await mkdir(fallback, { recursive: true });
+    return fallback;
+  }
 }
 
 let building: Promise<string> | undefined;
@@ -52,10 +67,9 @@ async function build(): Promise<string> {
     .update([COMPILER, ...CFLAGS, ...LIBS].join(' '))
     .digest('hex')
     .slice(0, 16);
-  const dir = oracleCacheDir();
+  const dir = await writableCacheDir();
   const binary = join(dir, `kernel-oracle-${key}`);
   if (existsSync(binary)) return binary;
-  await mkdir(dir, { recursive: true });
   // Built under a private name and renamed into place, so concurrent test processes never run a half-written file.
   const tmp = `${binary}.${process.pid}.tmp`;
   try {
