@@ -3,9 +3,9 @@
  * compile with no Binaryen passes, for fast attach; higher levels run Binaryen's default pipeline at that
  * -O level first (design.md §3 figures: -O3 pays mostly on large programs).
  */
-import binaryen from 'binaryen';
 import type { Insn } from '../src/ebpf/insn.js';
 import { buildModule } from './module-builder.js';
+import { BinaryenWriter } from './binaryen-writer.js';
 import { Wasm, type WasmModule } from './wasm-api.js';
 import type { InlineHelper, ReadOnlyData } from './function-builder.js';
 
@@ -31,9 +31,10 @@ export interface JitOptions {
 }
 
 export interface CompileTimings {
+  /** Lowering into the backend (Binaryen IR or direct encoding). */
   readonly buildMs: number;
-  readonly optimizeMs: number;
-  readonly emitMs: number;
+  /** Binaryen optimisation (at -O1+) and binary emission. */
+  readonly optimizeAndEmitMs: number;
   readonly v8CompileMs: number;
 }
 
@@ -49,39 +50,30 @@ export interface CompiledProgram {
 
 export function compileProgram(program: JitProgram, options: JitOptions = {}): CompiledProgram {
   const t0 = performance.now();
-  const built = buildModule(program.name, program.insns, program.funcs.map((f) => f.insn), {
-    promoteStack: options.promoteStack ?? true,
-    validate: options.validate ?? false,
-    ...(options.inlineHelper ? { inlineHelper: options.inlineHelper } : {}),
-    ...(options.readOnly ? { readOnly: options.readOnly } : {}),
-  });
-  const m = built.module;
+  const level = options.optimizeLevel ?? 0;
+  const writer = new BinaryenWriter({ optimizeLevel: level, validate: options.validate ?? false, program: program.name });
+  let built;
   try {
-    const t1 = performance.now();
-    const level = options.optimizeLevel ?? 0;
-    if (level > 0) {
-      const previous = binaryen.getOptimizeLevel();
-      binaryen.setOptimizeLevel(level);
-      try {
-        m.optimize();
-      } finally {
-        binaryen.setOptimizeLevel(previous);
-      }
-    }
-    const t2 = performance.now();
-    const wasm = m.emitBinary();
-    const t3 = performance.now();
-    const module = new Wasm.Module(wasm);
-    const t4 = performance.now();
-    return {
-      name: program.name,
-      wasm,
-      module,
-      subPrograms: built.subPrograms.map((s) => s.start),
-      usesTailCall: built.usesTailCall,
-      timings: { buildMs: t1 - t0, optimizeMs: t2 - t1, emitMs: t3 - t2, v8CompileMs: t4 - t3 },
-    };
-  } finally {
-    m.dispose();
+    built = buildModule(writer, program.name, program.insns, program.funcs.map((f) => f.insn), {
+      promoteStack: options.promoteStack ?? true,
+      ...(options.inlineHelper ? { inlineHelper: options.inlineHelper } : {}),
+      ...(options.readOnly ? { readOnly: options.readOnly } : {}),
+    });
+  } catch (e) {
+    writer.dispose();
+    throw e;
   }
+  const t1 = performance.now();
+  const wasm = writer.finish();
+  const t2 = performance.now();
+  const module = new Wasm.Module(wasm);
+  const t3 = performance.now();
+  return {
+    name: program.name,
+    wasm,
+    module,
+    subPrograms: built.subPrograms.map((s) => s.start),
+    usesTailCall: built.usesTailCall,
+    timings: { buildMs: t1 - t0, optimizeAndEmitMs: t2 - t1, v8CompileMs: t3 - t2 },
+  };
 }

@@ -12,11 +12,12 @@ import type { Insn } from '../src/ebpf/insn.js';
 import { OP_LD_IMM64, imm64At } from '../src/ebpf/insn.js';
 import { AtomicOp, CallSrc, Class, JmpOp, Mode, PseudoSrc, Source, classOf, modeOf, opOf, sourceOf } from '../src/ebpf/opcodes.js';
 import { STACK_FRAME_SIZE } from '../src/vm/arena-layout.js';
-import type { SubProgram } from './cfg.js';
+import type { BasicBlock, SubProgram } from './cfg.js';
 import { slotWidth } from './cfg.js';
 import { JitCompileError } from './errors.js';
 import { lowerAlu } from './lower-alu.js';
-import type { Expr, LowerContext } from './lower-context.js';
+import type { Expr, LowerContext, ModuleSink } from './lower-context.js';
+import type { IrBuilder, ValueType } from './ir-builder.js';
 import { lowerCondition } from './lower-jump.js';
 import { lowerLoad, lowerStore } from './lower-memory.js';
 import { HelperId, REGS_SCRATCH_BYTES, subProgramExport } from './module-abi.js';
@@ -27,8 +28,8 @@ export const Names = {
   helper: 'helper', tailCall: 'tail_call', stackTop: 'stack_top', regs: 'regs', cpu: 'cpu', redirect: 'redirect', ctx: 'ctx',
 } as const;
 
-export const subProgramParams = (): binaryen.Type =>
-  binaryen.createType([binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64]);
+/** r1..r5 and r10. */
+export const SUB_PROGRAM_PARAMS: readonly ValueType[] = [binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64, binaryen.i64];
 
 /** A helper the JIT emits inline instead of calling the JS trampoline; returns r0's new value or undefined. */
 export type InlineHelper = (ctx: LowerContext, helperId: number, at: number) => Expr | undefined;
@@ -54,7 +55,7 @@ const LABEL_LOCAL = 11;
 const PARAM_COUNT = 6;
 
 class FunctionLowering implements LowerContext {
-  readonly vars: binaryen.Type[] = [...FIXED_VARS];
+  readonly vars: ValueType[] = [...FIXED_VARS];
   private readonly slots = new Map<string, number>();
   private readonly i64Pool: number[] = [];
   private readonly i32Pool: number[] = [];
@@ -66,7 +67,8 @@ class FunctionLowering implements LowerContext {
   private readonly values = new Map<number, number>();
 
   constructor(
-    readonly m: binaryen.Module,
+    readonly m: IrBuilder,
+    readonly module: ModuleSink,
     readonly program: string,
     readonly insns: readonly Insn[],
     readonly sub: SubProgram,
@@ -77,7 +79,7 @@ class FunctionLowering implements LowerContext {
     }
   }
 
-  private newVar(type: binaryen.Type): number {
+  private newVar(type: ValueType): number {
     this.vars.push(type);
     return PARAM_COUNT + this.vars.length - 1;
   }
@@ -197,11 +199,10 @@ class FunctionLowering implements LowerContext {
     return m.block(null, stmts);
   }
 
-  build(): Expr {
+  /** Every basic block's statements and, for a conditional jump, its condition. */
+  lowerBlocks(): LoweredBlock[] {
     const { m, sub, insns } = this;
-    const relooper = new binaryen.Relooper(m);
-    const blockRefs = new Map<number, number>();
-    const bodies = sub.blocks.map((b) => {
+    return sub.blocks.map((b) => {
       const stmts: Expr[] = [];
       this.maps.clear();
       this.values.clear();
@@ -212,29 +213,51 @@ class FunctionLowering implements LowerContext {
       }
       if (b.term.kind === 'exit') stmts.push(m.return(this.get(0)));
       if (b.term.kind === 'falloff') stmts.push(m.unreachable());
-      return stmts;
-    });
-    sub.blocks.forEach((b, k) => blockRefs.set(b.start, relooper.addBlock(m.block(null, bodies[k]!))));
-    let trap: number | undefined;
-    sub.blocks.forEach((b) => {
-      const from = blockRefs.get(b.start)!;
-      const t = b.term;
-      if (t.kind === 'jump') relooper.addBranch(from, blockRefs.get(t.target)!, 0, 0);
-      else if (t.kind === 'fallthrough') relooper.addBranch(from, blockRefs.get(t.next)!, 0, 0);
-      else if (t.kind === 'cond' && t.taken === t.next) {
-        // A conditional jump by 0 goes to the next block either way (the Relooper takes one edge per target).
-        relooper.addBranch(from, blockRefs.get(t.next)!, 0, 0);
-      } else if (t.kind === 'cond') {
-        const last = lastSlot(insns, b.start, b.end);
+      let condition: Expr | undefined;
+      if (b.term.kind === 'cond' && b.term.taken !== b.term.next) {
         this.i64Used = 0;
         this.i32Used = 0;
-        relooper.addBranch(from, blockRefs.get(t.taken)!, lowerCondition(this, insns[last]!, last), 0);
-        if (t.next === null) trap ??= relooper.addBlock(m.unreachable());
-        relooper.addBranch(from, t.next === null ? trap! : blockRefs.get(t.next)!, 0, 0);
+        condition = lowerCondition(this, insns[last]!, last);
       }
+      return { block: b, stmts, condition };
     });
-    return relooper.renderAndDispose(blockRefs.get(sub.start)!, LABEL_LOCAL);
   }
+}
+
+/**
+ * A basic block after lowering. `condition` is set for a conditional jump whose two targets differ (a jump
+ * by 0 goes to the next block either way).
+ */
+export interface LoweredBlock {
+  readonly block: BasicBlock;
+  readonly stmts: Expr[];
+  readonly condition: Expr | undefined;
+}
+
+/** Turns a sub-program's lowered blocks into one structured body (Relooper, or jit/structurer.ts). */
+export type Structurer = (blocks: readonly LoweredBlock[], labelLocal: number) => Expr;
+
+/** Binaryen's Relooper (handles any CFG, irreducible ones with a label variable). */
+export function relooperStructurer(m: binaryen.Module): Structurer {
+  return (blocks, labelLocal) => {
+    const relooper = new binaryen.Relooper(m);
+    const refs = new Map<number, number>();
+    for (const b of blocks) refs.set(b.block.start, relooper.addBlock(m.block(null, b.stmts)));
+    let trap: number | undefined;
+    for (const b of blocks) {
+      const from = refs.get(b.block.start)!;
+      const t = b.block.term;
+      if (t.kind === 'jump') relooper.addBranch(from, refs.get(t.target)!, 0, 0);
+      else if (t.kind === 'fallthrough') relooper.addBranch(from, refs.get(t.next)!, 0, 0);
+      else if (t.kind === 'cond' && b.condition === undefined) relooper.addBranch(from, refs.get(t.taken)!, 0, 0);
+      else if (t.kind === 'cond') {
+        relooper.addBranch(from, refs.get(t.taken)!, b.condition!, 0);
+        if (t.next === null) trap ??= relooper.addBlock(m.unreachable());
+        relooper.addBranch(from, t.next === null ? trap! : refs.get(t.next)!, 0, 0);
+      }
+    }
+    return relooper.renderAndDispose(refs.get(blocks[0]!.block.start)!, labelLocal);
+  };
 }
 
 const CALL_CLOBBERED = [0, 1, 2, 3, 4, 5];
@@ -264,12 +287,13 @@ function lastSlot(insns: readonly Insn[], start: number, end: number): number {
   return last;
 }
 
-/** Adds the wasm function for `sub` to `m` (named subProgramExport(sub.start)). */
+/** Adds the wasm function for `sub` (named subProgramExport(sub.start)). */
 export function addSubProgramFunction(
-  m: binaryen.Module, program: string, insns: readonly Insn[], sub: SubProgram, options: FunctionBuildOptions,
+  m: IrBuilder, module: ModuleSink, structure: Structurer, program: string, insns: readonly Insn[], sub: SubProgram,
+  options: FunctionBuildOptions,
 ): void {
-  const lowering = new FunctionLowering(m, program, insns, sub, options);
-  const body = lowering.build();
-  // The Relooper's output ends in blocks whose every path returns; a trailing unreachable types the body.
-  m.addFunction(subProgramExport(sub.start), subProgramParams(), binaryen.i64, lowering.vars, m.block(null, [body, m.unreachable()], binaryen.i64));
+  const lowering = new FunctionLowering(m, module, program, insns, sub, options);
+  const body = structure(lowering.lowerBlocks(), LABEL_LOCAL);
+  // Every path of the structured body returns; a trailing unreachable types the function body.
+  module.addFunction(subProgramExport(sub.start), SUB_PROGRAM_PARAMS, binaryen.i64, lowering.vars, m.block(null, [body, m.unreachable()], binaryen.i64));
 }

@@ -13,10 +13,9 @@ import binaryen from 'binaryen';
 import { Bucket, BUCKET_SIZE, HashEntry } from '../src/vm/maps/hash.js';
 import { Names, type InlineHelper } from './function-builder.js';
 import type { Expr, LowerContext } from './lower-context.js';
+import type { IrBuilder } from './ir-builder.js';
 import { HelperId } from './module-abi.js';
 import { readMapLayout, type ArrayLayout, type HashLayout } from './map-layout.js';
-
-const added = new WeakMap<binaryen.Module, Set<string>>();
 
 /** Inline helpers specialised on the maps whose headers `u32` (a view of the arena) holds. */
 export function createInlineHelpers(u32: Uint32Array): InlineHelper {
@@ -51,20 +50,15 @@ function arrayLookup(ctx: LowerContext, l: ArrayLayout): Expr {
 function hashLookup(ctx: LowerContext, l: HashLayout, mapAddr: number): Expr {
   const { m } = ctx;
   const fn = `hash_lookup_${mapAddr >>> 0}`;
-  let names = added.get(m);
-  if (names === undefined) added.set(m, (names = new Set()));
-  if (!names.has(fn)) {
-    names.add(fn);
-    addHashLookupFunction(m, fn, l);
-  }
+  if (!ctx.module.hasFunction(fn)) ctx.module.addFunction(fn, [binaryen.i32], binaryen.i32, [binaryen.i32, binaryen.i32, binaryen.i32], hashLookupBody(m, l));
   return m.i64.extend_u(m.call(fn, [m.i32.wrap(ctx.get(2))], binaryen.i32));
 }
 
 const C1 = 0xcc9e2d51 | 0;
 const C2 = 0x1b873593 | 0;
 
-/** (key: i32) → value address for this CPU, or 0. */
-function addHashLookupFunction(m: binaryen.Module, name: string, l: HashLayout): void {
+/** Body of (key: i32) → value address for this CPU, or 0; locals 1..3 are i32 scratch. */
+function hashLookupBody(m: IrBuilder, l: HashLayout): Expr {
   const i32 = binaryen.i32;
   const KEY = 0;
   const H = 1;
@@ -119,11 +113,11 @@ function addHashLookupFunction(m: binaryen.Module, name: string, l: HashLayout):
     m.br('chain'),
   ])));
   body.push(m.unreachable());
-  m.addFunction(name, binaryen.createType([i32]), i32, [i32, i32, i32], m.block(null, body, i32));
+  return m.block(null, body, i32);
 }
 
 /** Bytewise equality of the entry's key (at entry + 8) and the program's key, in 8/4/2/1-byte pieces. */
-function keyEquals(m: binaryen.Module, size: number, entry: () => Expr, key: () => Expr): Expr {
+function keyEquals(m: IrBuilder, size: number, entry: () => Expr, key: () => Expr): Expr {
   const parts: Expr[] = [];
   let off = 0;
   for (const [width, load] of [

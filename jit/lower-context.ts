@@ -2,12 +2,19 @@
  * What the per-instruction lowerings (lower-alu.ts, lower-memory.ts, lower-jump.ts) need from the function
  * being built: the Binaryen module, eBPF registers as i64 locals, and scratch locals.
  */
-import type binaryen from 'binaryen';
+import type { Expr, IrBuilder, ValueType } from './ir-builder.js';
 
-export type Expr = binaryen.ExpressionRef;
+export type { Expr } from './ir-builder.js';
+
+/** Module-level additions a lowering may make (a per-map lookup function). */
+export interface ModuleSink {
+  hasFunction(name: string): boolean;
+  addFunction(name: string, params: readonly ValueType[], result: ValueType, vars: readonly ValueType[], body: Expr): void;
+}
 
 export interface LowerContext {
-  readonly m: binaryen.Module;
+  readonly m: IrBuilder;
+  readonly module: ModuleSink;
   readonly program: string;
   /** The i64 value of eBPF register `reg` (r0..r10). */
   get(reg: number): Expr;

@@ -8,32 +8,19 @@ import { DESC_SIZE, Desc, RedirectState } from '../src/vm/arena-layout.js';
 import { XdpAction } from '../src/ebpf/opcodes.js';
 import { buildCfg } from './cfg.js';
 import type { SubProgram } from './cfg.js';
-import { JitCompileError } from './errors.js';
+import type { ModuleWriter } from './module-writer.js';
 import { Names, addSubProgramFunction, type InlineHelper, type ReadOnlyData } from './function-builder.js';
 import { HelperId, TAIL_CALL_COUNT_OFFSET, subProgramExport } from './module-abi.js';
 import { CallSrc, Class, JmpOp, Source, classOf, opOf, sourceOf } from '../src/ebpf/opcodes.js';
 import { slotWidth } from './cfg.js';
 
-/**
- * Wasm features every Node ≥ 20 V8 runs: threads/atomics (shared arena), sign extension, mutable globals,
- * bulk memory, tail calls, non-trapping float→int.
- */
-export const WASM_FEATURES =
-  binaryen.Features.Atomics | binaryen.Features.MutableGlobals | binaryen.Features.SignExt |
-  binaryen.Features.BulkMemory | binaryen.Features.TailCall | binaryen.Features.NontrappingFPToInt;
-
-export const MEMORY_NAME = 'arena';
-
 export interface ModuleBuildOptions {
   readonly promoteStack: boolean;
-  /** Run Binaryen's validator (V8 validates when it compiles anyway; this gives Binaryen's clearer message). */
-  readonly validate?: boolean;
   readonly inlineHelper?: InlineHelper;
   readonly readOnly?: readonly ReadOnlyData[];
 }
 
 export interface BuiltModule {
-  readonly module: binaryen.Module;
   readonly subPrograms: readonly SubProgram[];
   readonly usesTailCall: boolean;
 }
@@ -48,38 +35,30 @@ function callsTailCall(insns: readonly Insn[]): boolean {
   return false;
 }
 
-/** The caller disposes the returned module. */
-export function buildModule(name: string, insns: readonly Insn[], funcStarts: readonly number[], options: ModuleBuildOptions): BuiltModule {
+/** Describes the program module into `w` (the caller finishes or disposes it). */
+export function buildModule(w: ModuleWriter, name: string, insns: readonly Insn[], funcStarts: readonly number[], options: ModuleBuildOptions): BuiltModule {
   const subPrograms = buildCfg(insns, funcStarts, name);
-  const m = new binaryen.Module();
-  try {
-    m.setFeatures(WASM_FEATURES);
-    m.setMemory(1, 65536, null, [], true, false, MEMORY_NAME);
-    m.addMemoryImport(MEMORY_NAME, 'env', 'memory', true);
-    m.addGlobalImport(Names.stackTop, 'env', 'stack_top', binaryen.i32, false);
-    m.addGlobalImport(Names.regs, 'env', 'regs', binaryen.i32, false);
-    m.addGlobalImport(Names.cpu, 'env', 'cpu', binaryen.i32, false);
-    m.addGlobalImport(Names.redirect, 'env', 'redirect', binaryen.i32, false);
-    m.addGlobal(Names.ctx, binaryen.i32, true, m.i32.const(0));
-    m.addGlobalExport(Names.ctx, 'ctx');
-    m.addFunctionImport(Names.helper, 'env', 'helper', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.i32);
-    const usesTailCall = callsTailCall(insns);
-    if (usesTailCall) m.addFunctionImport(Names.tailCall, 'env', 'tail_call', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.i64);
-
-    for (const sub of subPrograms) {
-      addSubProgramFunction(m, name, insns, sub, options);
-      m.addFunctionExport(subProgramExport(sub.start), subProgramExport(sub.start));
-    }
-    addEntryPoints(m, subProgramExport(0), usesTailCall);
-    if (options.validate === true && !m.validate()) throw new JitCompileError('Binaryen rejected the generated module', name, 0);
-    return { module: m, subPrograms, usesTailCall };
-  } catch (e) {
-    m.dispose();
-    throw e;
+  const { i32, i64 } = binaryen;
+  w.importMemory();
+  w.importGlobal(Names.stackTop, 'stack_top', i32);
+  w.importGlobal(Names.regs, 'regs', i32);
+  w.importGlobal(Names.cpu, 'cpu', i32);
+  w.importGlobal(Names.redirect, 'redirect', i32);
+  w.importFunction(Names.helper, 'helper', [i32, i32, i32, i32], i32);
+  const usesTailCall = callsTailCall(insns);
+  if (usesTailCall) w.importFunction(Names.tailCall, 'tail_call', [i32, i32], i64);
+  w.addMutableGlobal(Names.ctx, i32, 0);
+  w.exportGlobal(Names.ctx, 'ctx');
+  for (const sub of subPrograms) {
+    addSubProgramFunction(w.ir, w, w.structure, name, insns, sub, options);
+    w.exportFunction(subProgramExport(sub.start), subProgramExport(sub.start));
   }
+  addEntryPoints(w, subProgramExport(0), usesTailCall);
+  return { subPrograms, usesTailCall };
 }
 
-function addEntryPoints(m: binaryen.Module, entry: string, usesTailCall: boolean): void {
+function addEntryPoints(w: ModuleWriter, entry: string, usesTailCall: boolean): void {
+  const m = w.ir;
   const i32 = binaryen.i32;
   const i64 = binaryen.i64;
   const stackTop = (): number => m.i64.extend_u(m.global.get(Names.stackTop, i32));
@@ -89,12 +68,12 @@ function addEntryPoints(m: binaryen.Module, entry: string, usesTailCall: boolean
     usesTailCall ? [m.i32.store(TAIL_CALL_COUNT_OFFSET, 4, m.global.get(Names.regs, i32), m.i32.const(0))] : [];
 
   // run(r1, r2, ctx) → r0
-  m.addFunction('run', binaryen.createType([i64, i64, i32]), i64, [], m.block(null, [
+  w.addFunction('run', [i64, i64, i32], i64, [], m.block(null, [
     m.global.set(Names.ctx, m.local.get(2, i32)),
     ...resetTailCalls(),
     m.call(entry, [m.local.get(0, i64), m.local.get(1, i64), zero(), zero(), zero(), stackTop()], i64),
   ], i64));
-  m.addFunctionExport('run', 'run');
+  w.exportFunction('run', 'run');
 
   // run_batch(desc, n): for each descriptor, as the kernel's XDP driver path does: clear this CPU's redirect
   // state (bpf_redirect_info), run with r1 = desc, store the u32 action, and for XDP_REDIRECT copy the target
@@ -106,7 +85,7 @@ function addEntryPoints(m: binaryen.Module, entry: string, usesTailCall: boolean
   const ACTION = 3;
   const desc = (): number => m.local.get(DESC, i32);
   const redirect = (): number => m.global.get(Names.redirect, i32);
-  m.addFunction('run_batch', binaryen.createType([i32, i32]), binaryen.none, [i32, i32], m.block(null, [
+  w.addFunction('run_batch', [i32, i32], binaryen.none, [i32, i32], m.block(null, [
     m.local.set(END, m.i32.add(desc(), m.i32.mul(m.local.get(N, i32), m.i32.const(DESC_SIZE)))),
     m.if(m.i32.lt_u(desc(), m.local.get(END, i32)), m.loop('next', m.block(null, [
       m.global.set(Names.ctx, desc()),
@@ -124,5 +103,5 @@ function addEntryPoints(m: binaryen.Module, entry: string, usesTailCall: boolean
       m.br('next', m.i32.lt_u(desc(), m.local.get(END, i32))),
     ]))),
   ]));
-  m.addFunctionExport('run_batch', 'run_batch');
+  w.exportFunction('run_batch', 'run_batch');
 }
