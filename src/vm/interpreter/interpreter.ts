@@ -54,45 +54,6 @@ export interface RunArgs {
 
 const R0 = 0, R1 = 2, R6 = 12, R10 = 20;
 
-/** The ALU operations kept out of the hot loop; same dispatch codes, same semantics. */
-function coldAlu(r: Uint32Array, code: Int32Array, b: number, w: number, d: number, s: number): void {
-  switch (w & 0xff) {
-    case 0x24: r[d] = Math.imul(r[d]!, (code[b + 2]! >>> 0)); r[d + 1] = 0; break;
-    case 0x2c: r[d] = Math.imul(r[d]!, r[s]!); r[d + 1] = 0; break;
-    case 0x34: { const y = (code[b + 2]! >>> 0); r[d] = y === 0 ? 0 : Math.floor(r[d]! / y); r[d + 1] = 0; break; }
-    case 0x3c: { const y = r[s]!; r[d] = y === 0 ? 0 : Math.floor(r[d]! / y); r[d + 1] = 0; break; }
-    case 0x02: { const y = code[b + 2]!; r[d] = y === 0 ? 0 : Math.trunc((r[d]! | 0) / y); r[d + 1] = 0; break; }
-    case 0x0a: { const y = r[s]! | 0; r[d] = y === 0 ? 0 : Math.trunc((r[d]! | 0) / y); r[d + 1] = 0; break; }
-    case 0x84: r[d] = -r[d]!; r[d + 1] = 0; break;
-    case 0x94: { const y = (code[b + 2]! >>> 0); if (y !== 0) r[d] = r[d]! % y; r[d + 1] = 0; break; }
-    case 0x9c: { const y = r[s]!; if (y !== 0) r[d] = r[d]! % y; r[d + 1] = 0; break; }
-    case 0x22: { const y = code[b + 2]!; if (y !== 0) r[d] = (r[d]! | 0) % y; r[d + 1] = 0; break; }
-    case 0x2a: { const y = r[s]! | 0; if (y !== 0) r[d] = (r[d]! | 0) % y; r[d + 1] = 0; break; }
-    case 0x42: r[d] = (r[s]! << 24) >> 24; r[d + 1] = 0; break;
-    case 0x4a: r[d] = (r[s]! << 16) >> 16; r[d + 1] = 0; break;
-    case 0x8a: r[d] = r[d]! & 0xffff; r[d + 1] = 0; break;
-    case 0x92: r[d + 1] = 0; break;
-    case 0x9a: break;
-    case 0xa2: r[d] = bswap16(r[d]!); r[d + 1] = 0; break;
-    case 0xaa: r[d] = bswap32(r[d]!); r[d + 1] = 0; break;
-    case 0xb2: { const lo = r[d]!; r[d] = bswap32(r[d + 1]!); r[d + 1] = bswap32(lo); break; }
-    case 0x27: mul64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
-    case 0x2f: mul64(r, d, r[s]!, r[s + 1]!); break;
-    case 0x37: div64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
-    case 0x3f: div64(r, d, r[s]!, r[s + 1]!); break;
-    case 0x12: sdiv64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
-    case 0x1a: sdiv64(r, d, r[s]!, r[s + 1]!); break;
-    case 0x87: neg64(r, d); break;
-    case 0x97: mod64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
-    case 0x9f: mod64(r, d, r[s]!, r[s + 1]!); break;
-    case 0x32: smod64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
-    case 0x3a: smod64(r, d, r[s]!, r[s + 1]!); break;
-    case 0x52: { const v = (r[s]! << 24) >> 24; r[d] = v; r[d + 1] = v >> 31; break; }
-    case 0x5a: { const v = (r[s]! << 16) >> 16; r[d] = v; r[d + 1] = v >> 31; break; }
-    case 0x82: { const v = r[s]! | 0; r[d] = v; r[d + 1] = v >> 31; break; }
-  }
-}
-
 /** The HelperCall a helper sees; one per interpreter, reset per run, its `insn` updated at each call. */
 class CallState implements HelperCall {
   cpu = 0;
@@ -275,6 +236,12 @@ export class Interpreter {
         case 0x0c: r[d] = r[d]! + r[s]!; r[d + 1] = 0; break;
         case 0x14: r[d] = r[d]! - (code[b + 2]! >>> 0); r[d + 1] = 0; break;
         case 0x1c: r[d] = r[d]! - r[s]!; r[d + 1] = 0; break;
+        case 0x24: r[d] = Math.imul(r[d]!, (code[b + 2]! >>> 0)); r[d + 1] = 0; break;
+        case 0x2c: r[d] = Math.imul(r[d]!, r[s]!); r[d + 1] = 0; break;
+        case 0x34: { const y = (code[b + 2]! >>> 0); r[d] = y === 0 ? 0 : Math.floor(r[d]! / y); r[d + 1] = 0; break; }
+        case 0x3c: { const y = r[s]!; r[d] = y === 0 ? 0 : Math.floor(r[d]! / y); r[d + 1] = 0; break; }
+        case 0x02: { const y = code[b + 2]!; r[d] = y === 0 ? 0 : Math.trunc((r[d]! | 0) / y); r[d + 1] = 0; break; }
+        case 0x0a: { const y = r[s]! | 0; r[d] = y === 0 ? 0 : Math.trunc((r[d]! | 0) / y); r[d + 1] = 0; break; }
         case 0x44: r[d] = r[d]! | (code[b + 2]! >>> 0); r[d + 1] = 0; break;
         case 0x4c: r[d] = r[d]! | r[s]!; r[d + 1] = 0; break;
         case 0x54: r[d] = r[d]! & (code[b + 2]! >>> 0); r[d + 1] = 0; break;
@@ -283,14 +250,27 @@ export class Interpreter {
         case 0x6c: r[d] = r[d]! << (r[s]! & 31); r[d + 1] = 0; break;
         case 0x74: r[d] = r[d]! >>> ((code[b + 2]! >>> 0) & 31); r[d + 1] = 0; break;
         case 0x7c: r[d] = r[d]! >>> (r[s]! & 31); r[d + 1] = 0; break;
+        case 0x84: r[d] = -r[d]!; r[d + 1] = 0; break;
         // Modulo by zero leaves the dividend, truncated to 32 bits for the 32-bit forms.
+        case 0x94: { const y = (code[b + 2]! >>> 0); if (y !== 0) r[d] = r[d]! % y; r[d + 1] = 0; break; }
+        case 0x9c: { const y = r[s]!; if (y !== 0) r[d] = r[d]! % y; r[d + 1] = 0; break; }
+        case 0x22: { const y = code[b + 2]!; if (y !== 0) r[d] = (r[d]! | 0) % y; r[d + 1] = 0; break; }
+        case 0x2a: { const y = r[s]! | 0; if (y !== 0) r[d] = (r[d]! | 0) % y; r[d + 1] = 0; break; }
         case 0xa4: r[d] = r[d]! ^ (code[b + 2]! >>> 0); r[d + 1] = 0; break;
         case 0xac: r[d] = r[d]! ^ r[s]!; r[d + 1] = 0; break;
         case 0xb4: r[d] = (code[b + 2]! >>> 0); r[d + 1] = 0; break;
         case 0xbc: r[d] = r[s]!; r[d + 1] = 0; break;
+        case 0x42: r[d] = (r[s]! << 24) >> 24; r[d + 1] = 0; break;
+        case 0x4a: r[d] = (r[s]! << 16) >> 16; r[d + 1] = 0; break;
         case 0xc4: r[d] = (r[d]! | 0) >> ((code[b + 2]! >>> 0) & 31); r[d + 1] = 0; break;
         case 0xcc: r[d] = (r[d]! | 0) >> (r[s]! & 31); r[d + 1] = 0; break;
         // END: le on a little-endian machine only truncates; be swaps (RFC 9669 §4.2).
+        case 0x8a: r[d] = r[d]! & 0xffff; r[d + 1] = 0; break;
+        case 0x92: r[d + 1] = 0; break;
+        case 0x9a: break;
+        case 0xa2: r[d] = bswap16(r[d]!); r[d + 1] = 0; break;
+        case 0xaa: r[d] = bswap32(r[d]!); r[d + 1] = 0; break;
+        case 0xb2: { const lo = r[d]!; r[d] = bswap32(r[d + 1]!); r[d + 1] = bswap32(lo); break; }
 
         // ---- ALU64 ----
         // add/sub and the 64-bit comparisons are written out inline: the switch is too large for TurboFan to inline calls.
@@ -298,6 +278,12 @@ export class Interpreter {
         case 0x0f: { const lo = r[d]! + r[s]!; r[d] = lo; r[d + 1] = r[d + 1]! + r[s + 1]! + (lo > 0xffffffff ? 1 : 0); break; }
         case 0x17: { const lo = r[d]! - (code[b + 2]! >>> 0); r[d] = lo; r[d + 1] = r[d + 1]! - (code[b + 3]! >>> 0) - (lo < 0 ? 1 : 0); break; }
         case 0x1f: { const lo = r[d]! - r[s]!; r[d] = lo; r[d + 1] = r[d + 1]! - r[s + 1]! - (lo < 0 ? 1 : 0); break; }
+        case 0x27: mul64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
+        case 0x2f: mul64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x37: div64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
+        case 0x3f: div64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x12: sdiv64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
+        case 0x1a: sdiv64(r, d, r[s]!, r[s + 1]!); break;
         case 0x47: r[d] = r[d]! | (code[b + 2]! >>> 0); r[d + 1] = r[d + 1]! | (code[b + 3]! >>> 0); break;
         case 0x4f: r[d] = r[d]! | r[s]!; r[d + 1] = r[d + 1]! | r[s + 1]!; break;
         case 0x57: r[d] = r[d]! & (code[b + 2]! >>> 0); r[d + 1] = r[d + 1]! & (code[b + 3]! >>> 0); break;
@@ -325,10 +311,18 @@ export class Interpreter {
           }
           break;
         }
+        case 0x87: neg64(r, d); break;
+        case 0x97: mod64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
+        case 0x9f: mod64(r, d, r[s]!, r[s + 1]!); break;
+        case 0x32: smod64(r, d, (code[b + 2]! >>> 0), (code[b + 3]! >>> 0)); break;
+        case 0x3a: smod64(r, d, r[s]!, r[s + 1]!); break;
         case 0xa7: r[d] = r[d]! ^ (code[b + 2]! >>> 0); r[d + 1] = r[d + 1]! ^ (code[b + 3]! >>> 0); break;
         case 0xaf: r[d] = r[d]! ^ r[s]!; r[d + 1] = r[d + 1]! ^ r[s + 1]!; break;
         case 0xb7: r[d] = (code[b + 2]! >>> 0); r[d + 1] = (code[b + 3]! >>> 0); break;
         case 0xbf: r[d] = r[s]!; r[d + 1] = r[s + 1]!; break;
+        case 0x52: { const v = (r[s]! << 24) >> 24; r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0x5a: { const v = (r[s]! << 16) >> 16; r[d] = v; r[d + 1] = v >> 31; break; }
+        case 0x82: { const v = r[s]! | 0; r[d] = v; r[d + 1] = v >> 31; break; }
         case 0xc7: case 0xcf: {
           const n = ((w & 0x08) !== 0 ? r[s]! : code[b + 2]!) & 63;
           const hi = r[d + 1]! | 0;
@@ -341,12 +335,6 @@ export class Interpreter {
           }
           break;
         }
-
-        // Rare ALU operations (division, modulo, multiplication, negation, sign extension, byte swaps) live
-        // in coldAlu so that this loop stays small enough for TurboFan to keep its state in registers.
-        case 0x24: case 0x2c: case 0x34: case 0x3c: case 0x02: case 0x0a: case 0x84: case 0x94: case 0x9c: case 0x22: case 0x2a: case 0x42: case 0x4a: case 0x8a: case 0x92: case 0x9a: case 0xa2: case 0xaa: case 0xb2: case 0x27: case 0x2f: case 0x37: case 0x3f: case 0x12: case 0x1a: case 0x87: case 0x97: case 0x9f: case 0x32: case 0x3a: case 0x52: case 0x5a: case 0x82:
-          coldAlu(r, code, b, w, d, s);
-          break;
 
         // ---- LD_IMM64 (constant pre-resolved) ----
         case 0x18: r[d] = (code[b + 2]! >>> 0); r[d + 1] = (code[b + 3]! >>> 0); pc++; break;
