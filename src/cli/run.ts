@@ -129,7 +129,7 @@ export async function run(args: string[]): Promise<number> {
       ...(a.prog !== undefined ? { program: a.prog } : {}),
       onEvent: (e) => {
         if (a.jsonl) out(`${JSON.stringify(e)}\n`);
-        else process.stderr.write(`trace frame ${e.i} cpu${e.cpu}: ${e.text}\n`);
+        else process.stderr.write(`${e.event} frame ${e.i} cpu${e.cpu}: ${e.event === 'trace' ? e.text : `${e.map} ${e.data}`}\n`);
       },
       onFrame: (o, frame) => {
         const r = o.record;

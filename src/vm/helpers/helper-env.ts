@@ -7,6 +7,11 @@ import type { Clock } from '../clock.js';
 import type { BpfMap } from '../maps/bpf-map.js';
 import type { ExecProgram, HelperCall } from '../exec-types.js';
 
+/** Something a program emitted (design.md §6 /v1/events: trace, ringbuf, perf). */
+export type RuntimeEvent =
+  | { readonly type: 'trace'; readonly cpu: number; readonly text: string }
+  | { readonly type: 'ringbuf' | 'perf'; readonly cpu: number; readonly map: string; readonly data: Uint8Array };
+
 export interface HelperEnv {
   readonly arena: Arena;
   readonly clock: Clock;
@@ -21,8 +26,10 @@ export interface HelperEnv {
   programById(id: number): ExecProgram | undefined;
   /** A fault raised by a helper, naming the running program and the call instruction. */
   fault(call: HelperCall, message: string): Error;
-  /** bpf_trace_printk output (and, later, ring buffer / perf records). */
-  trace(cpu: number, text: string): void;
+  /** Every map of the runtime (ring buffer records are found by address). */
+  allMaps(): readonly BpfMap[];
+  /** bpf_trace_printk text, ring buffer and perf records. */
+  emit(event: RuntimeEvent): void;
 }
 
 /** Low 32 bits of argument `n` (1..5) as an unsigned number: a pointer or a u32. */

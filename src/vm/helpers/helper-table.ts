@@ -7,6 +7,7 @@ import { UnsupportedFeatureError } from '../../ebpf/loader-errors.js';
 import type { HelperImpl } from '../exec-types.js';
 import { controlHelpers } from './control.js';
 import { csumHelpers } from './csum.js';
+import { eventHelpers } from './events.js';
 import type { HelperEnv } from './helper-env.js';
 import { mapHelpers } from './map-helpers.js';
 import { redirectHelpers } from './redirect.js';
@@ -29,7 +30,7 @@ export function buildHelpers(env: HelperEnv): HelperResolver {
   const table = new Map<number, HelperImpl>();
   for (const group of [
     mapHelpers(env), xdpBuffHelpers(env), csumHelpers(env), redirectHelpers(env), timeHelpers(env),
-    tracePrintkHelpers(env), controlHelpers(env),
+    tracePrintkHelpers(env), controlHelpers(env), eventHelpers(env),
   ]) {
     for (const [id, impl] of group) table.set(id, impl);
   }

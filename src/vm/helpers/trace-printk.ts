@@ -100,7 +100,7 @@ export function tracePrintkHelpers(env: HelperEnv): ReadonlyMap<number, HelperIm
         if (e instanceof PrintkFormatError) return retS32(c, -Errno.EINVAL);
         throw e;
       }
-      env.trace(c.cpu, text);
+      env.emit({ type: 'trace', cpu: c.cpu, text });
       retS32(c, text.length);
     }],
   ]);

@@ -59,30 +59,45 @@ export class XdpBuff {
   /** xdp_get_buff_len: linear part plus fragments. */
   get buffLen(): number { return this.dataEnd - this.data + this.fragsLen; }
 
+  /** Calls `f(packetAddress, position, n)` for each contiguous piece of [offset, offset + len). */
+  private spans(offset: number, len: number, f: (pkt: number, pos: number, n: number) => void): void {
+    let pos = 0;
+    const linear = this.dataEnd - this.data;
+    if (offset < linear) {
+      const n = Math.min(len, linear - offset);
+      f(this.data + offset, pos, n);
+      pos += n;
+      offset = 0;
+    } else {
+      offset -= linear;
+    }
+    for (let i = 0; i < this.nrFrags && pos < len; i++) {
+      const fr = this.frag(i);
+      if (offset >= fr.size) { offset -= fr.size; continue; }
+      const n = Math.min(len - pos, fr.size - offset);
+      f(fr.addr + offset, pos, n);
+      pos += n;
+      offset = 0;
+    }
+  }
+
   /**
    * Copy between the packet (offset from data, across the linear part and the fragments) and `buf`
    * (kernel bpf_xdp_copy_buf). The caller checked offset + len <= buffLen.
    */
   copy(offset: number, buf: number, len: number, toPacket: boolean): void {
     const u8 = this.arena.u8;
-    const move = (pkt: number, n: number): void => {
-      if (toPacket) u8.copyWithin(pkt, buf, buf + n); else u8.copyWithin(buf, pkt, pkt + n);
-      buf += n;
-      len -= n;
-    };
-    const linear = this.dataEnd - this.data;
-    if (offset < linear) {
-      move(this.data + offset, Math.min(len, linear - offset));
-      offset = 0;
-    } else {
-      offset -= linear;
-    }
-    for (let i = 0; i < this.nrFrags && len > 0; i++) {
-      const f = this.frag(i);
-      if (offset >= f.size) { offset -= f.size; continue; }
-      move(f.addr + offset, Math.min(len, f.size - offset));
-      offset = 0;
-    }
+    this.spans(offset, len, (pkt, pos, n) => {
+      if (toPacket) u8.copyWithin(pkt, buf + pos, buf + pos + n); else u8.copyWithin(buf + pos, pkt, pkt + n);
+    });
+  }
+
+  /** A copy of packet bytes [offset, offset + len). */
+  slice(offset: number, len: number): Uint8Array {
+    const u8 = this.arena.u8;
+    const out = new Uint8Array(len);
+    this.spans(offset, len, (pkt, pos, n) => out.set(u8.subarray(pkt, pkt + n), pos));
+    return out;
   }
 }
 

@@ -13,6 +13,8 @@ import { ArrayMap } from './array.js';
 import type { BpfMap } from './bpf-map.js';
 import { HashMap } from './hash.js';
 import { MapHdr, type MapParams } from './map-header.js';
+import { QueueStackMap } from './queue-stack.js';
+import { RingbufMap } from './ringbuf.js';
 import { SlotArrayMap } from './slot-array.js';
 
 export interface MapCreateOptions {
@@ -47,7 +49,12 @@ const KINDS: ReadonlyMap<number, MapKind> = new Map([
   [MapType.LRU_HASH, hashKind(false, true)],
   [MapType.LRU_PERCPU_HASH, hashKind(true, true)],
   [MapType.DEVMAP_HASH, hashKind(false)],
-  ...[MapType.DEVMAP, MapType.CPUMAP, MapType.XSKMAP, MapType.PROG_ARRAY].map((t): [number, MapKind] => [t, slotKind]),
+  [MapType.RINGBUF, { create: (arena, p) => RingbufMap.create(arena, p), open: (arena, name, addr) => RingbufMap.open(arena, name, addr) }],
+  ...[MapType.QUEUE, MapType.STACK].map((t): [number, MapKind] => [t, {
+    create: (arena, p) => QueueStackMap.create(arena, p),
+    open: (arena, name, addr) => QueueStackMap.open(arena, name, addr),
+  }]),
+  ...[MapType.DEVMAP, MapType.CPUMAP, MapType.XSKMAP, MapType.PROG_ARRAY, MapType.PERF_EVENT_ARRAY].map((t): [number, MapKind] => [t, slotKind]),
 ]);
 
 /** Array-like maps: every index always exists, so a dump lists every index. */

@@ -1,6 +1,6 @@
 /**
  * Arrays whose slots may be empty: BPF_MAP_TYPE_DEVMAP, CPUMAP, XSKMAP and PROG_ARRAY (and, later, the
- * ARRAY_OF_MAPS outer map). The kernel keeps a pointer per slot (a net_device, a CPU queue, a socket, a
+ * ARRAY_OF_MAPS outer map), and PERF_EVENT_ARRAY. The kernel keeps a pointer per slot (a net_device, a CPU queue, a socket, a
  * program) that may be NULL; here a slot holds the value userspace wrote plus a presence word.
  *
  * ```
@@ -17,6 +17,8 @@
  *  - CPUMAP: u32 qsize, or struct bpf_cpumap_val { u32 qsize; u32 prog fd/id }; qsize 0 empties the slot.
  *  - XSKMAP: u32 consumer id (a socket fd in the kernel).
  *  - PROG_ARRAY: u32 program id in the runtime (1-based, runtime.ts); userspace reads it back as the id.
+ *  - PERF_EVENT_ARRAY: u32 reader id (a perf event fd in the kernel); an empty slot makes
+ *    bpf_perf_event_output return -ENOENT, as it does under BPF_PROG_TEST_RUN where nobody reads.
  * Attached programs (devmap/cpumap second words) are refused with -EINVAL: devmap/cpumap programs are not
  * run. Kernel rules mirrored: flags > BPF_EXIST -EINVAL; index ≥ max_entries -E2BIG (update) / -EINVAL
  * (delete); BPF_NOEXIST -EEXIST (as arrays do); CPUMAP qsize > 16384 -EOVERFLOW, a CPU that does not exist

@@ -21,14 +21,13 @@ export interface RunFrame {
   readonly tsNs: bigint;
 }
 
-/** Something a program emitted while a frame ran (bpf_trace_printk for now). */
-export interface RunEvent {
-  readonly event: 'trace';
-  /** The frame during which it happened. */
-  readonly i: number;
-  readonly cpu: number;
-  readonly text: string;
-}
+/**
+ * Something a program emitted while frame `i` ran, as a `--jsonl` line: `{"event":"trace","i","cpu","text"}`
+ * or `{"event":"ringbuf"|"perf","i","cpu","map","data":"<hex>"}`.
+ */
+export type RunEvent =
+  | { readonly event: 'trace'; readonly i: number; readonly cpu: number; readonly text: string }
+  | { readonly event: 'ringbuf' | 'perf'; readonly i: number; readonly cpu: number; readonly map: string; readonly data: string };
 
 export interface RunCaptureOptions {
   readonly program?: string;
@@ -96,8 +95,10 @@ export async function runCapture(spec: ObjectSpec, frames: readonly RunFrame[], 
 
   const events: RunEvent[] = [];
   let current = 0;
-  runtime.onTrace((cpu, text) => {
-    const e: RunEvent = { event: 'trace', i: current, cpu, text };
+  runtime.onEvent((re) => {
+    const e: RunEvent = re.type === 'trace'
+      ? { event: 'trace', i: current, cpu: re.cpu, text: re.text }
+      : { event: re.type, i: current, cpu: re.cpu, map: re.map, data: Buffer.from(re.data).toString('hex') };
     events.push(e);
     opts.onEvent?.(e);
   });

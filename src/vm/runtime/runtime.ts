@@ -11,7 +11,7 @@ import { errnoName } from '../maps/errno.js';
 import type { Arena } from '../arena.js';
 import { CaptureClock, type Clock } from '../clock.js';
 import { RuntimeFault, type ExecProgram, type HelperCall } from '../exec-types.js';
-import type { HelperEnv } from '../helpers/helper-env.js';
+import type { HelperEnv, RuntimeEvent } from '../helpers/helper-env.js';
 import { buildHelpers, type HelperResolver } from '../helpers/helper-table.js';
 import type { BpfMap } from '../maps/bpf-map.js';
 import { createMap, openMap } from '../maps/registry.js';
@@ -39,8 +39,8 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /** Hash map seed. */
   readonly seed?: number;
-  /** bpf_trace_printk output. */
-  readonly trace?: (cpu: number, text: string) => void;
+  /** Where trace_printk text and ring buffer / perf records go (default: trace text to stderr). */
+  readonly events?: (event: RuntimeEvent) => void;
 }
 
 export class Runtime {
@@ -53,14 +53,14 @@ export class Runtime {
   private readonly mapDescs: readonly LoadedMapDesc[];
   /** Checked mode's checker of the frame being run (helpers check their memory arguments with it). */
   private active: CheckedAccess | undefined;
-  private trace: (cpu: number, text: string) => void;
+  private events: (event: RuntimeEvent) => void;
 
   private constructor(readonly arena: Arena, readonly license: string, maps: readonly { desc: LoadedMapDesc; map: BpfMap }[], opts: RuntimeOptions) {
     this.mapDescs = maps.map((m) => m.desc);
     this.maps = new Map(maps.map((m) => [m.desc.name, m.map]));
     this.byAddr = new Map(maps.map((m) => [m.map.addr, m.map]));
     this.clock = opts.clock ?? new CaptureClock(opts.seed ?? 0);
-    this.trace = opts.trace ?? ((cpu, text) => process.stderr.write(`trace cpu${cpu}: ${text}\n`));
+    this.events = opts.events ?? ((e) => { if (e.type === 'trace') process.stderr.write(`trace cpu${e.cpu}: ${e.text}\n`); });
     this.helpers = buildHelpers(this.helperEnv());
     this.programs = new Map();
   }
@@ -127,9 +127,9 @@ export class Runtime {
     return this.byAddr.get(addr);
   }
 
-  /** Redirect trace output (the CLI attributes it to the frame being run). */
-  onTrace(sink: (cpu: number, text: string) => void): void {
-    this.trace = sink;
+  /** Send events elsewhere (the CLI attributes them to the frame being run). */
+  onEvent(sink: (event: RuntimeEvent) => void): void {
+    this.events = sink;
   }
 
   /** The checked-mode access checker of `cpu` (one per CPU: it knows that CPU's stack). */
@@ -158,7 +158,8 @@ export class Runtime {
         if (size > 0) this.active?.check(addr, size, write, call.insn);
       },
       fault: (call, message) => new RuntimeFault(message, call.insn, this.active?.program ?? 'program'),
-      trace: (cpu, text) => this.trace(cpu, text),
+      allMaps: () => [...this.byAddr.values()],
+      emit: (e) => this.events(e),
     };
   }
 }

@@ -182,3 +182,21 @@ test('random straight-line programs end in a value or a RuntimeFault, never anot
   }
   assert.ok(faults > 0 && faults < 3000);
 });
+
+test('runAction returns r0\'s low word as a number', () => {
+  const i = interp();
+  assert.equal(i.runAction(prog('lddw %r0, 0x1234567800000003\nexit'), ARGS), 3);
+  assert.equal(i.runAction(prog('mov %r0, -1\nexit'), ARGS), 0xffffffff);
+});
+
+test('an arena that grows after the interpreter was made is seen without a fault', () => {
+  const Memory = (globalThis as unknown as {
+    WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer; grow(n: number): number } };
+  }).WebAssembly.Memory;
+  const mem = new Memory({ initial: 2, maximum: 4, shared: true });
+  const i = new Interpreter(mem, () => undefined);
+  const p = prog('lddw %r2, 0x30000\nstw [%r2+8], 77\nldxw %r0, [%r2+8]\nexit');
+  assert.match(faultOf(() => i.run(p, ARGS)).message, /outside the arena \(131072 bytes\)/);
+  mem.grow(2);
+  assert.equal(i.run(p, ARGS), 77n);
+});
