@@ -74,6 +74,10 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
       return {};
     case 'helper': {
       const p = checkHelper(a.id, env);
+      if (env.helper(a.id)?.name === 'tail_call' && st.refs.size > 0) {
+        const [id, at] = [...st.refs.entries()][0]!;
+        throw new RuleViolation('tail_call would lead to reference leak', `the ring buffer reservation (id=${id}) made at insn ${at} must be submitted or discarded before bpf_tail_call`);
+      }
       if (st.lock && env.helper(a.id)?.name !== 'spin_unlock') {
         throw new RuleViolation('function calls are not allowed while holding a lock', `release the lock taken at insn ${st.lock.insn} (bpf_spin_unlock) first`);
       }

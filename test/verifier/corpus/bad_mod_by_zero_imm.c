@@ -1,0 +1,15 @@
+/* Modulo by the constant 0. */
+#include "corpus.h"
+
+SEC("xdp") NAKED int prog(struct xdp_md *ctx)
+{
+	asm volatile(
+	"r0 = 2\n"
+	".quad 0x0000000000000097\n"
+	"exit\n"
+	:
+	: 
+	: "memory");
+}
+
+char LICENSE[] SEC("license") = "GPL";
