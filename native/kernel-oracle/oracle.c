@@ -17,6 +17,9 @@
  *   {"i":3,"skipped":"..."}                          a frame the kernel cannot run (under ETH_HLEN, ...)
  *   {"i":9,"lruFull":"NAME"}                         --watch-lru: after frame 9 the LRU map is full, so
  *                                                    the next insertion evicts (§4b: not compared after)
+ *   {"event":"ringbuf","i":0,"cpu":0,"map":"rb","data":".."}   --events: ring buffer and perf event array
+ *   {"event":"perf",...}                               records, read after each frame (perf data is padded
+ *                                                    by the kernel to 8-byte records: up to 7 zero bytes)
  *   {"i":0,"action":"XDP_DROP","durationNs":12}       --bench: the kernel's own per-run figure
  *   {"map":"NAME","key":"..","value":".."}           --dump-maps, sorted by map name then key bytes
  *   {"program":"NAME","accepted":true,...}           --verify-only, one per program
@@ -171,6 +174,7 @@ struct options {
 	int list;
 	int floor;
 	int watch_lru;
+	int events;
 };
 
 static struct options parse_options(int argc, char **argv)
@@ -192,6 +196,7 @@ static struct options parse_options(int argc, char **argv)
 		else if (!strcmp(a, "--list")) o.list = 1;
 		else if (!strcmp(a, "--floor")) o.floor = 1;
 		else if (!strcmp(a, "--watch-lru")) o.watch_lru = 1;
+		else if (!strcmp(a, "--events")) o.events = 1;
 		else if (a[0] != '-' && !o.object) o.object = a;
 		else die(EXIT_BAD_INPUT, "bad usage at '%s' (see native/kernel-oracle/oracle.c)", a);
 	}
@@ -882,7 +887,78 @@ static void check_lru_maps(struct lru_watches *ws, size_t frame)
 	}
 }
 
-static void run_frames(int prog_fd, const struct capture *c, const struct options *o, struct lru_watches *lru)
+/*
+ * Records a program emits through RINGBUF and PERF_EVENT_ARRAY maps, consumed after each frame, as
+ * `xdpjit run --jsonl` prints them (`{"event":"ringbuf"|"perf","i","cpu","map","data"}`).
+ */
+struct event_readers {
+	struct ring_buffer *rb;
+	struct perf_buffer **pb;
+	size_t pb_count;
+};
+
+static size_t current_frame;
+
+static void print_event(const char *kind, int cpu, const char *map, const void *data, size_t size)
+{
+	printf("{\"event\":\"%s\",\"i\":%zu,\"cpu\":%d,\"map\":", kind, current_frame, cpu);
+	json_string(stdout, map);
+	fputs(",\"data\":\"", stdout);
+	print_hex(stdout, data, size);
+	fputs("\"}\n", stdout);
+}
+
+static int on_ringbuf_record(void *ctx, void *data, size_t size)
+{
+	print_event("ringbuf", 0, ctx, data, size);
+	return 0;
+}
+
+static void on_perf_record(void *ctx, int cpu, void *data, __u32 size)
+{
+	print_event("perf", cpu, ctx, data, size);
+}
+
+static void on_perf_lost(void *ctx, int cpu, __u64 count)
+{
+	die(EXIT_FAILED, "perf event array %s lost %llu records on CPU %d", (const char *)ctx, (unsigned long long)count, cpu);
+}
+
+static struct event_readers read_events(struct bpf_object *obj)
+{
+	struct event_readers r = { 0 };
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, obj) {
+		const char *name = dump_name(m);
+		if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF) {
+			int err = r.rb ? ring_buffer__add(r.rb, bpf_map__fd(m), on_ringbuf_record, (void *)name) : 0;
+			if (!r.rb)
+				r.rb = ring_buffer__new(bpf_map__fd(m), on_ringbuf_record, (void *)name, NULL);
+			if (!r.rb || err)
+				die(EXIT_FAILED, "reading ring buffer %s: %s", name, strerror(errno));
+		} else if (bpf_map__type(m) == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
+			LIBBPF_OPTS(perf_buffer_opts, po);
+			struct perf_buffer *pb = perf_buffer__new(bpf_map__fd(m), 8, on_perf_record, on_perf_lost, (void *)name, &po);
+			if (!pb)
+				die(EXIT_FAILED, "reading perf event array %s: %s", name, strerror(errno));
+			r.pb = realloc(r.pb, (r.pb_count + 1) * sizeof *r.pb);
+			r.pb[r.pb_count++] = pb;
+		}
+	}
+	return r;
+}
+
+static void consume_events(struct event_readers *r)
+{
+	if (r->rb && ring_buffer__consume(r->rb) < 0)
+		die(EXIT_FAILED, "consuming ring buffer records: %s", strerror(errno));
+	for (size_t k = 0; k < r->pb_count; k++)
+		if (perf_buffer__consume(r->pb[k]) < 0)
+			die(EXIT_FAILED, "consuming perf records: %s", strerror(errno));
+}
+
+static void run_frames(int prog_fd, const struct capture *c, const struct options *o, struct lru_watches *lru,
+		       struct event_readers *events)
 {
 	unsigned char *out = xmalloc(OUT_CAPACITY);
 	char namebuf[32];
@@ -922,6 +998,10 @@ static void run_frames(int prog_fd, const struct capture *c, const struct option
 		fputs("\"}\n", stdout);
 		if (lru)
 			check_lru_maps(lru, i);
+		if (events) {
+			current_frame = i;
+			consume_events(events);
+		}
 	}
 	free(out);
 }
@@ -1128,7 +1208,7 @@ int main(int argc, char **argv)
 		int prog = load_pass_program();
 		pin_to_cpu0();
 		hold_in_xdp_dispatcher(prog);
-		run_frames(prog, &floor_cap, &o, NULL);
+		run_frames(prog, &floor_cap, &o, NULL, NULL);
 		fflush(stdout);
 		return 0;
 	}
@@ -1178,7 +1258,11 @@ int main(int argc, char **argv)
 		struct lru_watches lru = { 0 };
 		if (o.watch_lru)
 			lru = watch_lru_maps(obj, ncpus);
-		run_frames(bpf_program__fd(prog), &cap, &o, o.watch_lru ? &lru : NULL);
+		struct event_readers events = { 0 };
+		if (o.events && !o.bench_repeat)
+			events = read_events(obj);
+		run_frames(bpf_program__fd(prog), &cap, &o, o.watch_lru ? &lru : NULL,
+			   o.events && !o.bench_repeat ? &events : NULL);
 	}
 	if (o.dump_maps)
 		dump_maps(obj, ncpus);

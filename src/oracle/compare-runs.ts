@@ -16,10 +16,20 @@ export interface EngineFrameLine {
   readonly error?: string;
 }
 
+/** One `xdpjit run --jsonl` ring buffer or perf record line. */
+export interface EngineEventLine {
+  readonly event: 'ringbuf' | 'perf';
+  readonly i: number;
+  readonly cpu: number;
+  readonly map: string;
+  readonly data: string;
+}
+
 /** What an xdpjit engine printed for the run, plus the bytes of the frames that left (its `--out`). */
 export interface EngineRun {
   readonly frames: readonly EngineFrameLine[];
   readonly maps: readonly MapDumpLine[];
+  readonly events: readonly EngineEventLine[];
   /** Output bytes of the frames that left (PASS, TX, REDIRECT), in order; absent when not captured. */
   readonly leftBytes?: readonly Uint8Array[];
 }
@@ -75,7 +85,7 @@ export type Mismatch =
   | {
       readonly kind: 'frame';
       readonly i: number;
-      readonly what: 'missing' | 'error' | 'action' | 'len' | 'bytes';
+      readonly what: 'missing' | 'error' | 'action' | 'len' | 'bytes' | 'events';
       readonly kernel: string;
       readonly xdpjit: string;
       /** First differing byte offset, when both sides' bytes were available. */
@@ -146,6 +156,8 @@ function compareFrames(input: CompareInput, out: Mismatch[], notes: string[]): n
   // The k-th frame that left is the k-th line with a leaving action: that is how --out bytes map to frames.
   const leftIndex = new Map<number, number>();
   xdpjit.frames.filter((f) => LEAVING.has(f.action)).forEach((f, k) => leftIndex.set(f.i, k));
+  const kernelEvents = byFrame(kernel.events);
+  const engineEvents = byFrame(xdpjit.events);
   let compared = 0;
   let jumbo = 0;
   if (kernel.skipped.length > 0) notes.push(`${kernel.skipped.length} refused by the kernel (under ${ETH_HLEN} B or test_run error)`);
@@ -170,6 +182,11 @@ function compareFrames(input: CompareInput, out: Mismatch[], notes: string[]): n
       out.push({ kind: 'frame', i, what: 'len', kernel: String(k.len), xdpjit: `${e.len}${includesMetadata(k, e) ? ` (the ${(k.metaHex as string).length / 2} bytes of XDP metadata before data, then the frame: the frame that leaves starts at data)` : ''}` });
       continue;
     }
+    const eventDiff = compareEvents(kernelEvents.get(i) ?? [], engineEvents.get(i) ?? []);
+    if (eventDiff) {
+      out.push({ kind: 'frame', i, what: 'events', ...eventDiff });
+      continue;
+    }
     if (k.action === 'XDP_DROP' || k.action === 'XDP_ABORTED') continue;
     if ((inputLengths[i] as number) > MAX_LINEAR) {
       jumbo++;
@@ -190,6 +207,44 @@ function compareFrames(input: CompareInput, out: Mismatch[], notes: string[]): n
   }
   if (jumbo > 0) notes.push(`${jumbo} over ${MAX_LINEAR} B: bytes not compared`);
   return compared;
+}
+
+function byFrame<E extends { readonly i: number }>(events: readonly E[]): Map<number, E[]> {
+  const m = new Map<number, E[]>();
+  for (const e of events) {
+    const list = m.get(e.i);
+    if (list) list.push(e);
+    else m.set(e.i, [e]);
+  }
+  return m;
+}
+
+const eventText = (e: { event: string; cpu: number; map: string; data: string }): string => `${e.event} ${e.map} cpu${e.cpu} ${e.data}`;
+
+/**
+ * A frame's ring buffer and perf records, in order. A perf record reaches userspace padded to an 8-byte
+ * record (perf_prepare_sample: raw size rounded up with the u32 size field), so up to 7 trailing zero bytes
+ * on the kernel's side are not a difference.
+ */
+function compareEvents(k: readonly EngineEventLine[], e: readonly EngineEventLine[]): { kernel: string; xdpjit: string } | undefined {
+  const n = Math.max(k.length, e.length);
+  for (let j = 0; j < n; j++) {
+    const a = k[j];
+    const b = e[j];
+    if (a && b && a.event === b.event && a.map === b.map && a.cpu === b.cpu && sameData(a, b)) continue;
+    return {
+      kernel: a ? `record ${j}: ${eventText(a)}` : `${k.length} record(s)`,
+      xdpjit: b ? `record ${j}: ${eventText(b)}` : `${e.length} record(s)`,
+    };
+  }
+  return undefined;
+}
+
+function sameData(k: EngineEventLine, e: EngineEventLine): boolean {
+  const a = k.data.toLowerCase();
+  const b = e.data.toLowerCase();
+  if (a === b) return true;
+  return k.event === 'perf' && a.startsWith(b) && a.length - b.length < 16 && /^0*$/.test(a.slice(b.length));
 }
 
 /** Whether the engine's output is the kernel's metadata followed by the kernel's frame. */

@@ -7,4 +7,4 @@ export { kernelVerify, kernelVerifyObject, type KernelVerifyOptions } from './ke
 export { encodeClassicPcap, withClassicPcap, withTemporaryPcap } from './pcap-file.js';
 export { KernelLoadError, KernelOracleError, OracleBuildError } from './oracle-errors.js';
 export type * from './oracle-types.js';
-export { compareRuns, describeMismatch, policyFor, type CompareInput, type CompareReport, type ComparePolicy, type EngineFrameLine, type EngineRun, type Mismatch, type PolicyOverrides } from './compare-runs.js';
+export { compareRuns, describeMismatch, policyFor, type CompareInput, type CompareReport, type ComparePolicy, type EngineEventLine, type EngineFrameLine, type EngineRun, type Mismatch, type PolicyOverrides } from './compare-runs.js';

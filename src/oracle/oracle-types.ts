@@ -26,6 +26,16 @@ export interface MapDumpLine {
   readonly values?: readonly string[];
 }
 
+/** A record a program emitted through a RINGBUF or PERF_EVENT_ARRAY map while frame `i` ran. */
+export interface KernelEvent {
+  readonly event: 'ringbuf' | 'perf';
+  readonly i: number;
+  readonly cpu: number;
+  readonly map: string;
+  /** Lowercase hex; perf records carry the kernel's padding to 8-byte records (up to 7 zero bytes). */
+  readonly data: string;
+}
+
 /** A frame the kernel could not run (under 14 bytes, or refused by test_run), with the kernel's reason. */
 export interface SkippedFrame {
   readonly i: number;
@@ -64,6 +74,8 @@ export interface KernelRunResult {
    * insertion may have evicted (design.md §4b: results after LRU evictions are not compared).
    */
   readonly lruFullAfter: Readonly<Record<string, number>>;
+  /** Ring buffer and perf event array records, in the order the kernel delivered them. */
+  readonly events: readonly KernelEvent[];
 }
 
 /** The kernel verifier's verdict on one program. */

@@ -3,7 +3,7 @@
  * returns per-frame results and the map dump in `xdpjit run --jsonl --dump-maps` shapes (design.md §4b, §5).
  */
 import { createHash } from 'node:crypto';
-import type { KernelFrameResult, KernelMapInfo, KernelProgramInfo, KernelRunResult, MapDumpLine, SkippedFrame } from './oracle-types.js';
+import type { KernelEvent, KernelFrameResult, KernelMapInfo, KernelProgramInfo, KernelRunResult, MapDumpLine, SkippedFrame } from './oracle-types.js';
 import { KernelOracleError } from './oracle-errors.js';
 import { runOracle, type OracleLine } from './oracle-process.js';
 import { withClassicPcap } from './pcap-file.js';
@@ -25,7 +25,7 @@ export function runKernel(objPath: string, pcapPath: string, opts: RunKernelOpti
 }
 
 async function runClassic(objPath: string, pcapPath: string, opts: RunKernelOptions): Promise<KernelRunResult> {
-  const args = [objPath, '--pcap', pcapPath, '--meta', '--watch-lru'];
+  const args = [objPath, '--pcap', pcapPath, '--meta', '--watch-lru', '--events'];
   if (opts.prog !== undefined) args.push('--prog', opts.prog);
   if (opts.mapsFile !== undefined) args.push('--maps', opts.mapsFile);
   if (opts.dumpMaps) args.push('--dump-maps');
@@ -37,10 +37,12 @@ async function runClassic(objPath: string, pcapPath: string, opts: RunKernelOpti
   const skipReasons: SkippedFrame[] = [];
   const mapInfo: KernelMapInfo[] = [];
   const lruFullAfter: Record<string, number> = {};
+  const events: KernelEvent[] = [];
   let program: KernelProgramInfo | undefined;
   for (const line of lines) {
     if (line.meta === 'program') program = programInfo(line);
     else if (line.meta === 'map') mapInfo.push(mapInfoOf(line));
+    else if (line.event === 'ringbuf' || line.event === 'perf') events.push(eventOf(line));
     else if (typeof line.map === 'string') maps.push(dumpLine(line));
     else if (typeof line.lruFull === 'string') lruFullAfter[line.lruFull] = Number(line.i);
     else if (typeof line.skipped === 'string') skipReasons.push(Object.freeze({ i: Number(line.i), reason: line.skipped }));
@@ -56,6 +58,17 @@ async function runClassic(objPath: string, pcapPath: string, opts: RunKernelOpti
     program,
     mapInfo: Object.freeze(mapInfo),
     lruFullAfter: Object.freeze(lruFullAfter),
+    events: Object.freeze(events),
+  });
+}
+
+function eventOf(line: OracleLine): KernelEvent {
+  return Object.freeze({
+    event: line.event === 'perf' ? 'perf' : 'ringbuf',
+    i: Number(line.i),
+    cpu: Number(line.cpu),
+    map: String(line.map),
+    data: String(line.data),
   });
 }
 

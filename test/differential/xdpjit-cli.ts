@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCapture } from '../../src/dataplane/capture/index.js';
-import { KernelLoadError, runKernel, type EngineFrameLine, type EngineRun, type MapDumpLine } from '../../src/oracle/index.js';
+import { KernelLoadError, runKernel, type EngineEventLine, type EngineFrameLine, type EngineRun, type MapDumpLine } from '../../src/oracle/index.js';
 
 /** This module runs as dist/test/differential/xdpjit-cli.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -47,7 +47,7 @@ async function runKernelAsEngine(c: CliCase): Promise<CliOutcome> {
     const frames = k.frames.map(({ i, action, len, sha1 }) => ({ i, action, len, sha1 }));
     // Frames the kernel refuses have no line; xdpjit prints one for them, so mirror that with a placeholder.
     for (const i of k.skipped) frames.push({ i, action: 'XDP_PASS', len: 0, sha1: '' });
-    return { ok: true, run: { frames, maps: k.maps, leftBytes }, exitCode: 0, stderr: '' };
+    return { ok: true, run: { frames, maps: k.maps, events: k.events, leftBytes }, exitCode: 0, stderr: '' };
   } catch (err) {
     if (err instanceof KernelLoadError) return { ok: false, refused: true, reason: err.message };
     throw err;
@@ -66,10 +66,12 @@ export async function runXdpjit(c: CliCase): Promise<CliOutcome> {
     if (r.code === 2) return { ok: false, refused: true, reason: firstLine(r.stderr) || `exit 2: ${firstLine(r.stdout)}` };
     const frames: EngineFrameLine[] = [];
     const maps: MapDumpLine[] = [];
+    const events: EngineEventLine[] = [];
     for (const text of r.stdout.split('\n')) {
       if (!text.startsWith('{')) continue;
       const line = JSON.parse(text) as Record<string, unknown>;
-      if (typeof line.map === 'string') maps.push(line as unknown as MapDumpLine);
+      if (line.event === 'ringbuf' || line.event === 'perf') events.push(line as unknown as EngineEventLine);
+      else if (typeof line.map === 'string') maps.push(line as unknown as MapDumpLine);
       else if (typeof line.i === 'number') frames.push(line as unknown as EngineFrameLine);
     }
     if (frames.length === 0 && r.code !== 0) return { ok: false, refused: false, reason: `exit ${r.code}: ${firstLine(r.stderr)}` };
@@ -79,7 +81,7 @@ export async function runXdpjit(c: CliCase): Promise<CliOutcome> {
     } catch {
       leftBytes = undefined; // no --out written: bytes are compared by SHA-1 only
     }
-    return { ok: true, run: { frames, maps, ...(leftBytes ? { leftBytes } : {}) }, exitCode: r.code, stderr: r.stderr };
+    return { ok: true, run: { frames, maps, events, ...(leftBytes ? { leftBytes } : {}) }, exitCode: r.code, stderr: r.stderr };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -22,7 +22,7 @@ const ALL: ComparePolicy = { frames: true, mapValues: true, notes: [] };
 const PROGRAM = { name: 'p', section: 'xdp', frags: false, insns: 10, helpers: [1] };
 
 function kernelRun(frames: KernelFrameResult[], maps: MapDumpLine[] = [], mapInfo: KernelMapInfo[] = [], skipped: number[] = []): KernelRunResult {
-  return { frames, maps, mapInfo, skipped, skipReasons: skipped.map((i) => ({ i, reason: 'short' })), program: PROGRAM, lruFullAfter: {} };
+  return { frames, maps, mapInfo, skipped, skipReasons: skipped.map((i) => ({ i, reason: 'short' })), program: PROGRAM, lruFullAfter: {}, events: [] };
 }
 const map = (name: string, type: string, maxEntries = 8, flags = 0): KernelMapInfo => ({ name, type, keySize: 4, valueSize: 8, maxEntries, flags });
 
@@ -31,7 +31,7 @@ test('identical runs compare clean, counting frames and entries', () => {
   const maps = [{ map: 'm', key: '00000000', value: '01' }];
   const r = compareRuns({
     kernel: kernelRun(frames, maps, [map('m', 'array')]),
-    xdpjit: { frames: [ef(0, 'XDP_PASS', 'aabb'), ef(1, 'XDP_DROP', 'ccdd')], maps },
+    xdpjit: { events: [], frames: [ef(0, 'XDP_PASS', 'aabb'), ef(1, 'XDP_DROP', 'ccdd')], maps },
     inputLengths: [2, 2],
     policy: ALL,
     possibleCpus: 2,
@@ -43,6 +43,7 @@ test('action, length and bytes mismatches; bytes located from the --out capture;
   const r = compareRuns({
     kernel: kernelRun([kf(0, 'XDP_PASS', '0011'), kf(1, 'XDP_TX', '0011'), kf(2, 'XDP_TX', '001122'), kf(3, 'XDP_DROP', 'ffff'), kf(4, 'XDP_TX', '0011')]),
     xdpjit: {
+      events: [],
       frames: [ef(0, 'XDP_DROP', '0011'), ef(1, 'XDP_TX', '0099'), ef(2, 'XDP_TX', '0011'), ef(3, 'XDP_DROP', '0000'), ef(4, 'XDP_TX', '0012')],
       // frames 1, 2 and 4 left; frame 0 was dropped by xdpjit, so it is not in the capture
       leftBytes: [Buffer.from('0099', 'hex'), Buffer.from('0011', 'hex'), Buffer.from('0012', 'hex')],
@@ -61,15 +62,28 @@ test('action, length and bytes mismatches; bytes located from the --out capture;
 
 test('an engine output that is metadata + frame is named as such', () => {
   const kernel = { ...kf(0, 'XDP_PASS', 'aabbcc'), metaHex: '0102' };
-  const r = compareRuns({ kernel: kernelRun([kernel]), xdpjit: { frames: [ef(0, 'XDP_PASS', '0102aabbcc')], maps: [] }, inputLengths: [3], policy: ALL, possibleCpus: 2 });
+  const r = compareRuns({ kernel: kernelRun([kernel]), xdpjit: { events: [], frames: [ef(0, 'XDP_PASS', '0102aabbcc')], maps: [] }, inputLengths: [3], policy: ALL, possibleCpus: 2 });
   assert.match(describeMismatch(r.mismatches[0]!), /len differs.*5 \(the 2 bytes of XDP metadata/);
+});
+
+test('ring buffer and perf records: order, map and data per frame; perf padding tolerated', () => {
+  const ev = (i: number, event: 'ringbuf' | 'perf', data: string) => ({ event, i, cpu: 0, map: event === 'perf' ? 'p' : 'rb', data });
+  const r = compareRuns({
+    kernel: { ...kernelRun([kf(0, 'XDP_PASS', 'aa'), kf(1, 'XDP_PASS', 'aa'), kf(2, 'XDP_PASS', 'aa')]), events: [ev(0, 'perf', '0102000000000000'), ev(1, 'ringbuf', '01'), ev(2, 'ringbuf', '01'), ev(2, 'ringbuf', '02')] },
+    xdpjit: { frames: [ef(0, 'XDP_PASS', 'aa'), ef(1, 'XDP_PASS', 'aa'), ef(2, 'XDP_PASS', 'aa')], maps: [], events: [ev(0, 'perf', '0102'), ev(1, 'ringbuf', '01'), ev(2, 'ringbuf', '02')] },
+    inputLengths: [20, 20, 20],
+    policy: ALL,
+    possibleCpus: 2,
+  });
+  assert.deepEqual(r.mismatches.map((m) => (m.kind === 'frame' ? [m.i, m.what] : [])), [[2, 'events']]);
+  assert.match(describeMismatch(r.mismatches[0]!), /record 0: ringbuf rb cpu0 01 \| xdpjit record 0: ringbuf rb cpu0 02/);
 });
 
 test('short frames the kernel refused, and bytes of frames over 3520, are not compared; a missing or failed frame is', () => {
   const big = 'ab'.repeat(4000);
   const r = compareRuns({
     kernel: kernelRun([kf(1, 'XDP_PASS', big), kf(2, 'XDP_PASS', 'aa'.repeat(20))], [], [], [0]),
-    xdpjit: { frames: [ef(0, 'XDP_DROP', '00'), ef(1, 'XDP_PASS', 'cd'.repeat(4000)), { ...ef(2, 'XDP_ABORTED', ''), error: 'out of bounds' }], maps: [] },
+    xdpjit: { events: [], frames: [ef(0, 'XDP_DROP', '00'), ef(1, 'XDP_PASS', 'cd'.repeat(4000)), { ...ef(2, 'XDP_ABORTED', ''), error: 'out of bounds' }], maps: [] },
     inputLengths: [5, 4000, 20, 60],
     policy: ALL,
     possibleCpus: 2,
@@ -89,6 +103,7 @@ test('maps: per-CPU slots, missing and extra keys, empty fd slots, unknown maps'
   const r = compareRuns({
     kernel: kernelRun([], kernelMaps, [map('a', 'array'), map('h', 'hash'), map('pc', 'percpu_array'), map('prog', 'prog_array'), map('rb', 'ringbuf')]),
     xdpjit: {
+      events: [],
       frames: [],
       maps: [
         { map: 'a', key: '00000000', value: '0100' },
@@ -114,7 +129,7 @@ test('LRU maps at capacity are not compared; below capacity they are', () => {
   const run = (kernelEntries: number, engineEntries: number, flags = 0) =>
     compareRuns({
       kernel: kernelRun([], lru(kernelEntries), [map('l', 'lru_hash', 4, flags)]),
-      xdpjit: { frames: [], maps: lru(engineEntries) },
+      xdpjit: { events: [], frames: [], maps: lru(engineEntries) },
       inputLengths: [],
       policy: ALL,
       possibleCpus: 2,
@@ -127,7 +142,7 @@ test('LRU maps at capacity are not compared; below capacity they are', () => {
 test('once the kernel LRU is full, later frames and all map values are left out', () => {
   const r = compareRuns({
     kernel: { ...kernelRun([kf(0, 'XDP_PASS', 'aa'), kf(1, 'XDP_PASS', 'aa'), kf(2, 'XDP_DROP', 'aa')], [{ map: 'c', key: '00', value: '01' }], [map('l', 'lru_hash'), map('c', 'hash')]), lruFullAfter: { l: 0 } },
-    xdpjit: { frames: [ef(0, 'XDP_DROP', 'aa'), ef(1, 'XDP_PASS', 'aa'), ef(2, 'XDP_PASS', 'aa')], maps: [{ map: 'c', key: '00', value: '02' }] },
+    xdpjit: { events: [], frames: [ef(0, 'XDP_DROP', 'aa'), ef(1, 'XDP_PASS', 'aa'), ef(2, 'XDP_PASS', 'aa')], maps: [{ map: 'c', key: '00', value: '02' }] },
     inputLengths: [20, 20, 20],
     policy: ALL,
     possibleCpus: 2,
@@ -148,7 +163,7 @@ test('policy: time, random and host helpers leave frames and map values out; ove
 
   const r = compareRuns({
     kernel: kernelRun([kf(0, 'XDP_PASS', 'aa')], [{ map: 'm', key: '00', value: '01' }], [map('m', 'hash')]),
-    xdpjit: { frames: [ef(0, 'XDP_DROP', 'aa')], maps: [{ map: 'm', key: '00', value: '02' }] },
+    xdpjit: { events: [], frames: [ef(0, 'XDP_DROP', 'aa')], maps: [{ map: 'm', key: '00', value: '02' }] },
     inputLengths: [20],
     policy: timed,
     possibleCpus: 2,

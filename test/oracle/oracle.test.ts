@@ -11,7 +11,7 @@ import {
   runKernel,
 } from '../../src/oracle/index.js';
 import { encodePcapng } from '../../src/dataplane/capture/index.js';
-import { clangMissing, CLASSIFY_C, ethernetFrame, LRU_C, makeWorkdir, META_C, POINTER_LEAK_C, UNCHECKED_READ_C, type Workdir } from './tiny-programs.js';
+import { clangMissing, CLASSIFY_C, ethernetFrame, LRU_C, makeWorkdir, META_C, RINGBUF_C, POINTER_LEAK_C, UNCHECKED_READ_C, type Workdir } from './tiny-programs.js';
 
 const IPV4 = 0x0800;
 const IPV6 = 0x86dd;
@@ -114,6 +114,17 @@ test('a pcapng capture runs as its classic pcap twin does', async (t) => {
     const fromPcap = await runKernel(obj, await w.write('f.pcap', encodeClassicPcap(frames)), { prog: 'classify' });
     assert.deepEqual(fromPcapng.frames, fromPcap.frames);
     assert.equal(fromPcapng.frames.length, 2);
+  });
+});
+
+test('ring buffer records are read after each frame', async (t) => {
+  await withWorkdir(t, async (w) => {
+    const obj = await w.compile('ring', RINGBUF_C);
+    const r = await runKernel(obj, await w.write('f.pcap', encodeClassicPcap([ethernetFrame(IPV4, 20), ethernetFrame(ARP, 20)])));
+    assert.deepEqual(r.events, [
+      { event: 'ringbuf', i: 0, cpu: 0, map: 'ring', data: '0800' },
+      { event: 'ringbuf', i: 1, cpu: 0, map: 'ring', data: '0806' },
+    ]);
   });
 });
 

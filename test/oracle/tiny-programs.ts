@@ -144,3 +144,18 @@ SEC("xdp") int lru(struct xdp_md *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";
 `;
+
+/** Emits each frame's EtherType bytes through a ring buffer. */
+export const RINGBUF_C = `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } ring SEC(".maps");
+SEC("xdp") int ring_out(struct xdp_md *ctx) {
+  unsigned char *d = (void *)(long)ctx->data, *e = (void *)(long)ctx->data_end;
+  if (d + 14 > e) return XDP_DROP;
+  __u16 proto = *(__u16 *)(d + 12); /* helpers may not read the packet itself */
+  bpf_ringbuf_output(&ring, &proto, 2, 0);
+  return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
