@@ -153,12 +153,19 @@ test('accepted random and mutated programs never fault in the checked interprete
     if (rng.chance(0.4)) insns = mutate(rng, insns);
     generated++;
     const obj = objectOf(insns);
-    try {
-      verify(obj.programs[0]!, obj, {});
-    } catch (e) {
-      if (e instanceof VerifierError) continue;
-      throw new Error(`seed ${seed}: verifier crashed: ${(e as Error).stack}`);
-    }
+    const accepts = (strict: boolean): boolean => {
+      try {
+        verify(obj.programs[0]!, obj, { strict });
+        return true;
+      } catch (e) {
+        if (e instanceof VerifierError) return false;
+        throw new Error(`seed ${seed}: verifier crashed: ${(e as Error).stack}`);
+      }
+    };
+    const byDefault = accepts(false);
+    // Strict mode only adds rules: it never accepts what the default mode rejects.
+    if (accepts(true) && !byDefault) bugs.push(`seed ${seed}: accepted in strict mode only`);
+    if (!byDefault) continue;
     accepted++;
     const res = await runCapture(obj, frames(rng), { engine: 'interp', cpus: 1, arenaBytes: 1 << 24 });
     const fault = res.frames.find((f) => f.error !== undefined);
