@@ -13,6 +13,7 @@ import { ArrayMap } from './array.js';
 import type { BpfMap } from './bpf-map.js';
 import { HashMap } from './hash.js';
 import { MapHdr, type MapParams } from './map-header.js';
+import { LpmTrieMap } from './lpm-trie.js';
 import { QueueStackMap } from './queue-stack.js';
 import { RingbufMap } from './ringbuf.js';
 import { SlotArrayMap } from './slot-array.js';
@@ -49,6 +50,7 @@ const KINDS: ReadonlyMap<number, MapKind> = new Map([
   [MapType.LRU_HASH, hashKind(false, true)],
   [MapType.LRU_PERCPU_HASH, hashKind(true, true)],
   [MapType.DEVMAP_HASH, hashKind(false)],
+  [MapType.LPM_TRIE, { create: (arena, p) => LpmTrieMap.create(arena, p), open: (arena, name, addr) => LpmTrieMap.open(arena, name, addr) }],
   [MapType.RINGBUF, { create: (arena, p) => RingbufMap.create(arena, p), open: (arena, name, addr) => RingbufMap.open(arena, name, addr) }],
   ...[MapType.QUEUE, MapType.STACK].map((t): [number, MapKind] => [t, {
     create: (arena, p) => QueueStackMap.create(arena, p),

@@ -103,3 +103,24 @@ test('RINGBUF: 8-byte headers, 8-byte rounding, fills at mask bytes ahead of the
   assert.equal(rb.reserve(4096 - 8 + 1), 0);
   assert.throws(() => createMap(a, { name: 'x', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 5000, flags: 0 }));
 });
+
+test('LPM_TRIE: longest prefix within the key length wins; kernel errors', () => {
+  const a = arena();
+  const m = createMap(a, { name: 'lpm', type: MapType.LPM_TRIE, keySize: 8, valueSize: 4, maxEntries: 3, flags: 1 });
+  const key = (len: number, ...ip: number[]): Uint8Array => Uint8Array.of(len, 0, 0, 0, ...ip);
+  const at = (k: Uint8Array): number | undefined => { const v = m.lookup(k, 0); return v === 0 ? undefined : a.u32[v >>> 2]; };
+  assert.equal(m.write(key(8, 10, 0, 0, 0), [u32(1)], 0), 0);
+  assert.equal(m.write(key(16, 10, 1, 0, 0), [u32(2)], 0), 0);
+  assert.equal(at(key(32, 10, 1, 2, 3)), 2);
+  assert.equal(at(key(32, 10, 2, 0, 0)), 1);
+  assert.equal(at(key(8, 10, 1, 2, 3)), 1);
+  assert.equal(at(key(32, 11, 1, 2, 3)), undefined);
+  assert.equal(m.write(key(16, 10, 1, 9, 9), [u32(3)], 1), -Errno.EEXIST); // same /16: one entry
+  assert.equal(m.write(key(33, 10, 1, 9, 9), [u32(3)], 0), -Errno.EINVAL);
+  assert.equal(m.write(key(24, 192, 168, 7, 0), [u32(4)], 0), 0);
+  assert.equal(m.write(key(24, 192, 168, 8, 0), [u32(5)], 0), -Errno.ENOSPC);
+  assert.equal(m.delete(key(24, 192, 168, 8, 0)), -Errno.ENOENT);
+  assert.equal(m.delete(key(16, 10, 1, 0, 0)), 0);
+  assert.equal(at(key(32, 10, 1, 2, 3)), 1);
+  assert.throws(() => createMap(a, { name: 'p', type: MapType.LPM_TRIE, keySize: 8, valueSize: 4, maxEntries: 3, flags: 0 }));
+});
