@@ -200,3 +200,9 @@ test('an arena that grows after the interpreter was made is seen without a fault
   mem.grow(2);
   assert.equal(i.run(p, ARGS), 77n);
 });
+
+test('maxInsns bounds a run: an endless loop faults instead of hanging', () => {
+  const i = new Interpreter(rawArena(64), () => undefined, { maxInsns: 1000 });
+  assert.match(faultOf(() => i.run(prog('loop:\nadd %r0, 1\nja loop\nexit', 'spin'), ARGS)).message, /^spin: insn \d+: more than 1000 instructions executed/);
+  assert.equal(i.run(prog('mov %r0, 5\nexit'), ARGS), 5n);
+});
