@@ -6,7 +6,7 @@
  * the ObjectSpec before verification, all others to the loaded maps before the first frame.
  */
 import { GlobalDataError, withGlobalData } from '../ebpf/loader.js';
-import { MapType, type ObjectSpec } from '../ebpf/object-spec.js';
+import type { ObjectSpec } from '../ebpf/object-spec.js';
 import { errnoName } from './maps/errno.js';
 import { UpdateFlag } from './maps/map-header.js';
 import type { Runtime } from './runtime/runtime.js';
@@ -97,12 +97,9 @@ export function applyMapLines(runtime: Runtime, spec: ObjectSpec, lines: readonl
     if (l.key.length !== keySize) throw new MapsFileError(l.source, l.line, `map '${l.map}' key is ${keySize} bytes; the line gives ${l.key.length}`);
     let bytes: Uint8Array;
     if (l.value.kind === 'ref') {
-      if (map.params.type !== MapType.PROG_ARRAY) {
-        throw new MapsFileError(l.source, l.line, `@NAME values are for PROG_ARRAY and map-in-map maps; '${l.map}' is neither`);
-      }
-      const id = runtime.programId(l.value.name);
-      if (id === undefined) throw new MapsFileError(l.source, l.line, `no program '${l.value.name}' in the object`);
-      bytes = Uint8Array.of(id & 0xff, (id >>> 8) & 0xff, (id >>> 16) & 0xff, id >>> 24);
+      const v = runtime.slotValueFor(map, l.value.name);
+      if (typeof v === 'string') throw new MapsFileError(l.source, l.line, `${l.map}: ${v}`);
+      bytes = v;
     } else {
       bytes = l.value.bytes;
     }

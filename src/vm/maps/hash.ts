@@ -1,6 +1,7 @@
 /**
- * BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH and DEVMAP_HASH (values: u32 ifindex or struct
- * bpf_devmap_val, ifindex non-zero, written by userspace only), preallocated as the kernel's default (no
+ * BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH, DEVMAP_HASH (values: u32 ifindex or struct
+ * bpf_devmap_val, ifindex non-zero, written by userspace only) and HASH_OF_MAPS (value: the inner map's
+ * header address, which a program's lookup returns), preallocated as the kernel's default (no
  * BPF_F_NO_PREALLOC): every entry exists from creation, on a free list; bucket chains link the entries in use.
  *
  * ```
@@ -177,12 +178,14 @@ export class HashMap implements BpfMap {
     const e = this.find(key, this.hash(key));
     if (e === 0) return 0;
     if (this.lruOff) Atomics.store(this.arena.u32, (e + this.lruOff + LruNode.REF) >>> 2, 1);
+    // HASH_OF_MAPS: the value is the inner map's header address, and that is what a lookup returns.
+    if (this.params.type === MapType.HASH_OF_MAPS) return this.arena.u32[(e + this.valueOff) >>> 2]!;
     return e + this.valueOff + (this.perCpu ? cpu : 0) * this.stride;
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
-    // DEVMAP_HASH holds devices: programs only look it up (kernel: no update path from programs).
-    if (this.params.type === MapType.DEVMAP_HASH) return -Errno.EOPNOTSUPP;
+    // DEVMAP_HASH and HASH_OF_MAPS are filled by userspace; programs only look them up.
+    if (this.params.type === MapType.DEVMAP_HASH || this.params.type === MapType.HASH_OF_MAPS) return -Errno.EOPNOTSUPP;
     return this.upsert(key, flags, (u8, values, isNew) => {
       const v = value.subarray(0, this.params.valueSize);
       if (!this.perCpu) { u8.set(v, values); return; }

@@ -50,13 +50,14 @@ const KINDS: ReadonlyMap<number, MapKind> = new Map([
   [MapType.LRU_HASH, hashKind(false, true)],
   [MapType.LRU_PERCPU_HASH, hashKind(true, true)],
   [MapType.DEVMAP_HASH, hashKind(false)],
+  [MapType.HASH_OF_MAPS, hashKind(false)],
   [MapType.LPM_TRIE, { create: (arena, p) => LpmTrieMap.create(arena, p), open: (arena, name, addr) => LpmTrieMap.open(arena, name, addr) }],
   [MapType.RINGBUF, { create: (arena, p) => RingbufMap.create(arena, p), open: (arena, name, addr) => RingbufMap.open(arena, name, addr) }],
   ...[MapType.QUEUE, MapType.STACK].map((t): [number, MapKind] => [t, {
     create: (arena, p) => QueueStackMap.create(arena, p),
     open: (arena, name, addr) => QueueStackMap.open(arena, name, addr),
   }]),
-  ...[MapType.DEVMAP, MapType.CPUMAP, MapType.XSKMAP, MapType.PROG_ARRAY, MapType.PERF_EVENT_ARRAY].map((t): [number, MapKind] => [t, slotKind]),
+  ...[MapType.DEVMAP, MapType.CPUMAP, MapType.XSKMAP, MapType.PROG_ARRAY, MapType.PERF_EVENT_ARRAY, MapType.ARRAY_OF_MAPS].map((t): [number, MapKind] => [t, slotKind]),
 ]);
 
 /** Array-like maps: every index always exists, so a dump lists every index. */

@@ -1,6 +1,6 @@
 /**
- * Arrays whose slots may be empty: BPF_MAP_TYPE_DEVMAP, CPUMAP, XSKMAP and PROG_ARRAY (and, later, the
- * ARRAY_OF_MAPS outer map), and PERF_EVENT_ARRAY. The kernel keeps a pointer per slot (a net_device, a CPU queue, a socket, a
+ * Arrays whose slots may be empty: BPF_MAP_TYPE_DEVMAP, CPUMAP, XSKMAP and PROG_ARRAY , ARRAY_OF_MAPS and
+ * PERF_EVENT_ARRAY. The kernel keeps a pointer per slot (a net_device, a CPU queue, a socket, a
  * program) that may be NULL; here a slot holds the value userspace wrote plus a presence word.
  *
  * ```
@@ -17,6 +17,8 @@
  *  - CPUMAP: u32 qsize, or struct bpf_cpumap_val { u32 qsize; u32 prog fd/id }; qsize 0 empties the slot.
  *  - XSKMAP: u32 consumer id (a socket fd in the kernel).
  *  - PROG_ARRAY: u32 program id in the runtime (1-based, runtime.ts); userspace reads it back as the id.
+ *  - ARRAY_OF_MAPS: u32 arena address of the inner map's header; a program's lookup returns that address
+ *    itself (the kernel returns the inner `struct bpf_map *`), usable with the map helpers.
  *  - PERF_EVENT_ARRAY: u32 reader id (a perf event fd in the kernel); an empty slot makes
  *    bpf_perf_event_output return -ENOENT, as it does under BPF_PROG_TEST_RUN where nobody reads.
  * Attached programs (devmap/cpumap second words) are refused with -EINVAL: devmap/cpumap programs are not
@@ -92,6 +94,7 @@ export class SlotArrayMap implements BpfMap {
   }
 
   lookup(key: Uint8Array): number {
+    if (this.params.type === MapType.ARRAY_OF_MAPS) return this.word(this.index(key)) ?? 0;
     return this.slot(this.index(key));
   }
 

@@ -1,6 +1,6 @@
 /**
  * `--dump-maps` (design.md §5): one line per entry, sorted by map name then key bytes; per-CPU maps give
- * `values` (one per CPU); array-like maps list every index. Event-stream maps (RINGBUF, PERF_EVENT_ARRAY,
+ * `values` (one per CPU); array-like maps list every index; PROG_ARRAY and map-in-map slots are `@NAME`. Event-stream maps (RINGBUF, PERF_EVENT_ARRAY,
  * QUEUE, STACK) are not dumped. The daemon's entries route uses the same lines.
  */
 import { MapType } from '../../ebpf/object-spec.js';
@@ -18,15 +18,23 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
 /** Byte order, as strcmp on names and on same-length lowercase hex keys. */
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export function dumpMap(name: string, map: BpfMap, programName: (id: number) => string | undefined): MapDumpLine[] {
+/** Names for slot values: a PROG_ARRAY's program ids, a map-in-map's inner map addresses. */
+export interface SlotNames {
+  program(id: number): string | undefined;
+  map(addr: number): string | undefined;
+}
+
+export function dumpMap(name: string, map: BpfMap, names: SlotNames): MapDumpLine[] {
   if (EVENT_MAPS.has(map.params.type)) return [];
   const out: MapDumpLine[] = [];
   for (const key of map.keys()) {
     const values = map.read(key);
     if (!values) continue;
-    if (map.params.type === MapType.PROG_ARRAY) {
-      const id = new DataView(values[0]!.buffer).getUint32(0, true);
-      out.push({ map: name, key: hex(key), value: `@${programName(id) ?? `id:${id}`}` });
+    const t = map.params.type;
+    if (t === MapType.PROG_ARRAY || t === MapType.ARRAY_OF_MAPS || t === MapType.HASH_OF_MAPS) {
+      const v = new DataView(values[0]!.buffer).getUint32(0, true);
+      const target = t === MapType.PROG_ARRAY ? names.program(v) : names.map(v);
+      out.push({ map: name, key: hex(key), value: `@${target ?? `id:${v}`}` });
       continue;
     }
     out.push(map.perCpu ? { map: name, key: hex(key), values: values.map(hex) } : { map: name, key: hex(key), value: hex(values[0]!) });
@@ -35,5 +43,8 @@ export function dumpMap(name: string, map: BpfMap, programName: (id: number) => 
 }
 
 export function dumpMaps(runtime: Runtime): MapDumpLine[] {
-  return [...runtime.maps.keys()].sort(byteOrder).flatMap((name) => dumpMap(name, runtime.maps.get(name)!, (id) => runtime.programById(id)?.name));
+  return [...runtime.maps.keys()].sort(byteOrder).flatMap((name) => dumpMap(name, runtime.maps.get(name)!, {
+    program: (id) => runtime.programById(id)?.name,
+    map: (addr) => runtime.mapAt(addr)?.name,
+  }));
 }

@@ -50,6 +50,8 @@ export class Runtime {
   readonly clock: Clock;
   private readonly byAddr: ReadonlyMap<number, BpfMap>;
   private readonly checkers = new Map<number, CheckedAccess>();
+  /** Inner-map templates of map-in-map maps, by outer map name. */
+  private readonly innerTemplates = new Map<string, MapSpec>();
   private readonly mapDescs: readonly LoadedMapDesc[];
   /** Checked mode's checker of the frame being run (helpers check their memory arguments with it). */
   private active: CheckedAccess | undefined;
@@ -91,15 +93,37 @@ export class Runtime {
     return rt;
   }
 
-  /** libbpf's `.values = { [i] = &prog }` initialisers of a PROG_ARRAY, applied after the programs load. */
-  private fillInitSlots(spec: MapSpec, map: BpfMap): void {
-    for (const slot of spec.initSlots) {
-      const id = this.programId(slot.ref);
-      if (spec.type !== MapType.PROG_ARRAY || id === undefined) {
-        throw new UnsupportedFeatureError('map initialiser', `map '${spec.name}': slot ${slot.index} initialiser '${slot.ref}' is not a program of this object`);
+  /**
+   * The value a PROG_ARRAY or map-in-map slot holds for `@ref`: a program id, or the inner map's header
+   * address (after checking it against the outer map's inner-map template, as the kernel does).
+   */
+  slotValueFor(outer: MapSpec | BpfMap, ref: string): Uint8Array | string {
+    const type = 'type' in outer ? outer.type : outer.params.type;
+    const le = (v: number): Uint8Array => Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24);
+    if (type === MapType.PROG_ARRAY) {
+      const id = this.programId(ref);
+      return id === undefined ? `no program '${ref}' in the object` : le(id);
+    }
+    if (type === MapType.ARRAY_OF_MAPS || type === MapType.HASH_OF_MAPS) {
+      const inner = this.maps.get(ref);
+      if (!inner) return `no map '${ref}' in the object`;
+      const tmpl = this.innerTemplates.get('name' in outer ? outer.name : '');
+      if (tmpl && (tmpl.type !== inner.params.type || tmpl.keySize !== inner.params.keySize || tmpl.valueSize !== inner.params.valueSize ||
+        ((tmpl.flags & MapFlag.INNER_MAP) === 0 && tmpl.maxEntries !== inner.params.maxEntries))) {
+        return `map '${ref}' does not match the inner map of '${'name' in outer ? outer.name : ''}'`;
       }
-      const err = map.write(Uint8Array.of(slot.index & 0xff, (slot.index >>> 8) & 0xff, (slot.index >>> 16) & 0xff, slot.index >>> 24),
-        [Uint8Array.of(id & 0xff, (id >>> 8) & 0xff, 0, 0)], 0);
+      return le(inner.addr);
+    }
+    return '@NAME values are for PROG_ARRAY and map-in-map maps';
+  }
+
+  /** libbpf's `.values = { [i] = &prog_or_map }` initialisers, applied after the programs load. */
+  private fillInitSlots(spec: MapSpec, map: BpfMap): void {
+    if (spec.innerMap) this.innerTemplates.set(spec.name, spec.innerMap);
+    for (const slot of spec.initSlots) {
+      const value = this.slotValueFor(spec, slot.ref);
+      if (typeof value === 'string') throw new UnsupportedFeatureError('map initialiser', `map '${spec.name}': slot ${slot.index}: ${value}`);
+      const err = map.write(Uint8Array.of(slot.index & 0xff, (slot.index >>> 8) & 0xff, (slot.index >>> 16) & 0xff, slot.index >>> 24), [value], 0);
       if (err !== 0) throw new UnsupportedFeatureError('map initialiser', `map '${spec.name}': slot ${slot.index}: ${errnoName(err)}`);
     }
   }
