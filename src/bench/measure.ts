@@ -1,0 +1,102 @@
+/**
+ * Side-by-side timing for `xdpjit bench`: several subjects (a program and its XDP_PASS floor, on each
+ * engine) are timed in interleaved rounds, so a burst of load on this shared machine lands on all of them
+ * alike and their differences (marginal cost, ratios) stay meaningful. Each round times a few steps of
+ * each subject; the figure is the median of the rounds' ns/packet. Measuring stops when two consecutive
+ * checks of every subject's median agree within `tolerance`, or at the time cap.
+ */
+
+export interface Timed {
+  /** Runs one unit of work; returns the packets it ran. */
+  step(): number;
+}
+
+export interface MeasureOptions {
+  /** Wall-clock cap for the whole measurement, ms (warm-up included). */
+  readonly capMs: number;
+  /** Do not stop before this many ms even when stable (default capMs / 4). */
+  readonly minMs?: number;
+  /** Relative change of a median between checks still counted as stable (default 0.03). */
+  readonly tolerance?: number;
+  /** Progress in [0, 1], for a progress bar. */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+export interface Measured {
+  readonly nsPerPacket: number;
+  /** Packets run in timed rounds (warm-up excluded). */
+  readonly packets: number;
+  readonly rounds: number;
+  /** Whether the medians settled before the cap. */
+  readonly stable: boolean;
+}
+
+/** Rounds between stability checks; the first check needs two such groups. */
+const CHECK_EVERY = 5;
+/** Share of the cap spent warming up (V8 tiers wasm and JS up while it runs). */
+const WARMUP_SHARE = 0.1;
+/** Rounds a subject's step count is sized for within the cap. */
+const ROUNDS_PLANNED = 30;
+
+const now = (): number => Number(process.hrtime.bigint());
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function timeSteps(s: Timed, steps: number): { ns: number; packets: number } {
+  let packets = 0;
+  const t0 = now();
+  for (let p = 0; p < steps; p++) packets += s.step();
+  return { ns: now() - t0, packets };
+}
+
+export function measureSideBySide(subjects: readonly Timed[], opts: MeasureOptions): Measured[] {
+  const capNs = opts.capMs * 1e6;
+  const minNs = (opts.minMs ?? opts.capMs / 4) * 1e6;
+  const tolerance = opts.tolerance ?? 0.03;
+  const start = now();
+  const elapsed = (): number => now() - start;
+  const progress = (f: number): void => opts.onProgress?.(Math.min(1, f));
+
+  // Warm-up: every subject at least twice, then round-robin until the warm-up share is spent.
+  const stepNs = subjects.map(() => Number.POSITIVE_INFINITY);
+  const warmupNs = capNs * WARMUP_SHARE;
+  for (let round = 0; round < 2 || elapsed() < warmupNs; round++) {
+    subjects.forEach((s, i) => {
+      const t0 = now();
+      s.step();
+      stepNs[i] = Math.min(stepNs[i]!, now() - t0);
+    });
+  }
+  // Steps per round: a subject's share of one planned round, at least one step.
+  const sampleNs = (capNs * (1 - WARMUP_SHARE)) / (ROUNDS_PLANNED * subjects.length);
+  const stepsPerRound = stepNs.map((ns) => Math.max(1, Math.round(sampleNs / Math.max(1, ns))));
+
+  const samples: number[][] = subjects.map(() => []);
+  const packets = subjects.map(() => 0);
+  let previous: number[] | undefined;
+  let stable = false;
+  let rounds = 0;
+  while (true) {
+    subjects.forEach((s, i) => {
+      const t = timeSteps(s, stepsPerRound[i]!);
+      samples[i]!.push(t.ns / Math.max(1, t.packets));
+      packets[i]! += t.packets;
+    });
+    rounds++;
+    progress(elapsed() / capNs);
+    if (rounds % CHECK_EVERY === 0) {
+      const medians = samples.map(median);
+      stable = previous !== undefined && medians.every((m, i) => Math.abs(m - previous![i]!) <= tolerance * previous![i]!);
+      if (stable && elapsed() >= minNs) break;
+      previous = medians;
+    }
+    if (elapsed() >= capNs && rounds >= 2) { stable = false; break; }
+  }
+  progress(1);
+  return subjects.map((_, i) => Object.freeze({ nsPerPacket: median(samples[i]!), packets: packets[i]!, rounds, stable }));
+}
