@@ -1110,7 +1110,10 @@ static int verify_only(const struct options *o)
 	char **names = NULL;
 	size_t n = 0;
 	if (o->prog) {
-		select_program(obj, o->prog, o->object);
+		/* Any XDP program verifies, xdp/devmap and xdp/cpumap ones included (only test runs refuse them). */
+		struct bpf_program *p = bpf_object__find_program_by_name(obj, o->prog);
+		if (!p || bpf_program__type(p) != BPF_PROG_TYPE_XDP)
+			die(EXIT_BAD_INPUT, "%s has no XDP program '%s'", o->object, o->prog);
 		names = xmalloc(sizeof *names);
 		names[n++] = strdup(o->prog);
 	} else {
