@@ -1,8 +1,10 @@
 /**
  * The reference interpreter: exact RFC 9669 semantics over the shared arena.
  *
- * - Registers are a RegHalves file (r0..r10 as 32-bit lo/hi words): measured ≈3× faster than BigInt
+ * - Registers are a RegHalves file (r0..r10 as 32-bit lo/hi words): measured 4–6× faster than BigInt
  *   registers on a loop program (bench/interp-repr.ts), and helpers read their arguments from the same array.
+ *   One Interpreter runs one program at a time (register file and frames are reused across runs): use one
+ *   per worker/CPU.
  * - Programs are pre-decoded once into typed arrays (prepared.ts), cached per ExecProgram object.
  * - Memory: addresses are u32 arena offsets; an access whose address has a nonzero high word or runs past
  *   the arena is a RuntimeFault (never a JS RangeError). With an AccessChecker (checked mode, design.md
