@@ -85,6 +85,8 @@ class Interpreter {
   private readonly access: (InsnFact['access'] | null | undefined)[];
   private readonly logLines: string[] | undefined;
   private cfg!: Cfg;
+  /** Global functions whose BTF signature xdpjit models (scalars and the ctx pointer): start → parameters. */
+  private readonly globals: ReadonlyMap<number, readonly ParamKind[]>;
   private processed = 0;
   private jmpsProcessed = 0;
   private lastCpJmps = 0;
@@ -100,6 +102,7 @@ class Interpreter {
     this.regs32 = new Int32Array(n).fill(-1);
     this.taken = new Uint8Array(n);
     this.access = new Array(n);
+    this.globals = globalSignatures(spec, obj);
     this.env = {
       strict: this.strict,
       progKind: spec.kind,
@@ -121,7 +124,15 @@ class Interpreter {
     }
     const entry = Frame.entry(0, 0, -1);
     entry.regs[1] = pointerReg('ctx');
-    const work: Path[] = [{ state: new State([entry], new Map()), idx: 0, cp: null }];
+    // Global functions are verified once, on their own, from their BTF signature (kernel: do_check_subprogs);
+    // the main program is explored first, as the kernel does.
+    const work: Path[] = [];
+    for (const [start, sig] of this.globals) {
+      const f = Frame.entry(0, start, -1);
+      sig.forEach((kind, i) => { f.regs[i + 1] = kind === 'ctx' ? pointerReg('ctx') : unknownScalar(); });
+      work.push({ state: new State([f], new Map()), idx: start, cp: null });
+    }
+    work.push({ state: new State([entry], new Map()), idx: 0, cp: null });
     while (work.length > 0) this.explore(work.pop()!, work);
     this.checkStackDepth();
     return {
@@ -546,6 +557,28 @@ class Interpreter {
   private pseudoCall(st: State, insn: Insn, idx: number): Array<{ state: State; idx: number }> {
     const target = idx + insn.imm + 1;
     const caller = st.cur;
+    const sig = this.globals.get(target);
+    if (sig) {
+      // A global function was (or will be) verified on its own: check the arguments against its
+      // signature, and the call returns an unknown scalar (kernel: btf_check_subprog_call).
+      sig.forEach((kind, i) => {
+        const r = caller.regs[i + 1]!;
+        const R = `R${i + 1}`;
+        if (kind === 'ctx') {
+          if (r.t !== 'ctx' || r.off !== 0 || !isConst(r.s) || r.s.var.value !== 0n) {
+            throw new RuleViolation(`arg#${i} expects pointer to ctx`, `${this.funcName(target)} takes the ctx pointer, unmodified, as argument ${i + 1}`);
+          }
+        } else if (r.t !== 'scalar') {
+          throw new RuleViolation(`${R} is not a scalar`, `${this.funcName(target)} takes a number as argument ${i + 1}`);
+        }
+      });
+      const edges = this.callEdges.get(caller.funcStart) ?? new Set<number>();
+      edges.add(target);
+      this.callEdges.set(caller.funcStart, edges);
+      for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
+      caller.regs[0] = unknownScalar();
+      return [{ state: st, idx: idx + 1 }];
+    }
     const frame = Frame.entry(st.frames.length, target, idx + 1);
     for (let r = 1; r <= 5; r++) frame.regs[r] = caller.regs[r]!;
     const from = caller.funcStart;
@@ -741,6 +774,10 @@ class Interpreter {
     walk(0, 0, 1);
   }
 
+  private funcName(start: number): string {
+    return this.spec.funcs.find((f) => f.insn === start)?.name ?? `the function at insn ${start}`;
+  }
+
   private funcHasTailCall(f: number): boolean {
     for (let i = f; i < this.insns.length && this.cfg.funcOf[i] === f; i++) {
       const insn = this.insns[i]!;
@@ -802,6 +839,35 @@ function widenStack(f: Frame): void {
     const sp = f.spills[s];
     if (sp && sp.t === 'scalar') f.spills[s] = unknownScalar();
   }
+}
+
+type ParamKind = 'scalar' | 'ctx';
+
+/**
+ * The parameters of each global (non-static) function whose BTF prototype has only integer, enum and
+ * `struct xdp_md *` parameters. Other global functions (pointers to memory) are verified like static ones,
+ * in each caller's context — sound, though it can accept calls the kernel would check more strictly.
+ */
+function globalSignatures(spec: ProgramSpec, obj: ObjectSpec): Map<number, ParamKind[]> {
+  const out = new Map<number, ParamKind[]>();
+  const btf = obj.btf;
+  if (!btf) return out;
+  for (const f of spec.funcs) {
+    if (f.linkage !== 'global' || f.insn === 0 || f.btfType === undefined) continue;
+    const fn = btf.typeById(f.btfType);
+    if (fn.kind !== 'func') continue;
+    const proto = btf.typeById(fn.type);
+    if (proto.kind !== 'func_proto' || proto.variadic || proto.params.length > 5) continue;
+    const kinds: ParamKind[] = [];
+    for (const p of proto.params) {
+      const t = btf.resolve(p.type);
+      if (t.kind === 'int' || t.kind === 'enum' || t.kind === 'enum64') kinds.push('scalar');
+      else if (t.kind === 'ptr' && btf.resolve(t.type).name === 'xdp_md') kinds.push('ctx');
+      else break;
+    }
+    if (kinds.length === proto.params.length) out.set(f.insn, kinds);
+  }
+  return out;
 }
 
 /** Pointer types the kernel knows are never NULL (reg_not_null). */

@@ -97,6 +97,9 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
       // Kernel: R0 is checked at the main program's exit only; a callee's missing R0 matters only if read.
       if (st.frames.length > 1) return {};
       const r0 = regs[0]!;
+      if (st.cur.funcStart !== 0 && r0.t !== 'scalar') {
+        throw new RuleViolation('At subprogram exit the register R0 is not a scalar value', 'a global function returns a number');
+      }
       if (r0.t === 'not_init') throw new RuleViolation('R0 !read_ok', 'R0 must hold the return value (an XDP action) before exit, on every path');
       if (env.strict && isPointer(r0)) throw new RuleViolation('R0 leaks addr as return value', 'return an XDP action (a number), not a pointer');
       return {};
