@@ -1,11 +1,13 @@
 /**
  * bpf_map_lookup_elem (1), bpf_map_update_elem (2), bpf_map_delete_elem (3), bpf_map_lookup_percpu_elem (195),
- * bpf_map_push_elem (87), bpf_map_pop_elem (88), bpf_map_peek_elem (89)
+ * bpf_map_push_elem (87), bpf_map_pop_elem (88), bpf_map_peek_elem (89) on QUEUE/STACK and BLOOM_FILTER
  * (kernel/bpf/helpers.c): a map pointer, a key pointer (key_size bytes), a value pointer (value_size bytes),
  * flags; results are a value address or NULL, or 0 / -errno.
  */
 import type { HelperCall, HelperImpl } from '../exec-types.js';
 import type { BpfMap } from '../maps/bpf-map.js';
+import { BloomFilterMap } from '../maps/bloom-filter.js';
+import { Errno } from '../maps/errno.js';
 import { QueueStackMap } from '../maps/queue-stack.js';
 import { type HelperEnv, argHighSet, argU32, retS32, retU64 } from './helper-env.js';
 
@@ -22,6 +24,12 @@ function keyArg(env: HelperEnv, c: HelperCall, n: number, map: BpfMap): Uint8Arr
   return env.arena.u8.subarray(addr, addr + map.params.keySize);
 }
 
+function pushArg(env: HelperEnv, c: HelperCall, helper: string): QueueStackMap | BloomFilterMap {
+  const map = mapArg(env, c, 1, helper);
+  if (map instanceof BloomFilterMap) return map;
+  return queueArg(env, c, helper);
+}
+
 function queueArg(env: HelperEnv, c: HelperCall, helper: string): QueueStackMap {
   const map = mapArg(env, c, 1, helper);
   if (!(map instanceof QueueStackMap)) throw env.fault(c, `${helper}: map '${map.name}' is not a QUEUE or STACK`);
@@ -30,6 +38,13 @@ function queueArg(env: HelperEnv, c: HelperCall, helper: string): QueueStackMap 
 
 export function mapHelpers(env: HelperEnv): ReadonlyMap<number, HelperImpl> {
   const take = (c: HelperCall, helper: string, remove: boolean): void => {
+    const maybeBloom = mapArg(env, c, 1, helper);
+    if (maybeBloom instanceof BloomFilterMap) {
+      // peek tests membership of the value the program passes; a bloom filter cannot pop.
+      const v = argU32(c, 2);
+      env.checkMem(c, v, maybeBloom.params.valueSize, false);
+      return retS32(c, remove ? -Errno.EOPNOTSUPP : maybeBloom.peek(env.arena.u8.subarray(v, v + maybeBloom.params.valueSize)));
+    }
     const map = queueArg(env, c, helper);
     const dst = argU32(c, 2);
     env.checkMem(c, dst, map.params.valueSize, true);
@@ -54,7 +69,7 @@ export function mapHelpers(env: HelperEnv): ReadonlyMap<number, HelperImpl> {
       retS32(c, map.delete(keyArg(env, c, 2, map)));
     }],
     [87, (c) => {
-      const map = queueArg(env, c, 'bpf_map_push_elem');
+      const map = pushArg(env, c, 'bpf_map_push_elem');
       const v = argU32(c, 2);
       env.checkMem(c, v, map.params.valueSize, false);
       retS32(c, map.push(env.arena.u8.subarray(v, v + map.params.valueSize), argHighSet(c, 3) ? 0xffffffff : argU32(c, 3)));

@@ -11,8 +11,8 @@ export type MapDumpLine =
   | { readonly map: string; readonly key: string; readonly value: string }
   | { readonly map: string; readonly key: string; readonly values: readonly string[] };
 
-/** Event streams (design.md §5), and XSKMAP, whose sockets userspace cannot read back (kernel: EOPNOTSUPP). */
-const EVENT_MAPS: ReadonlySet<number> = new Set([MapType.RINGBUF, MapType.PERF_EVENT_ARRAY, MapType.QUEUE, MapType.STACK, MapType.XSKMAP]);
+/** Event streams (design.md §5); XSKMAP and BLOOM_FILTER have nothing userspace can read back by key. */
+const EVENT_MAPS: ReadonlySet<number> = new Set([MapType.RINGBUF, MapType.PERF_EVENT_ARRAY, MapType.QUEUE, MapType.STACK, MapType.XSKMAP, MapType.BLOOM_FILTER]);
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 /** Byte order, as strcmp on names and on same-length lowercase hex keys. */

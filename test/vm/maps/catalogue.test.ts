@@ -124,3 +124,15 @@ test('LPM_TRIE: longest prefix within the key length wins; kernel errors', () =>
   assert.equal(at(key(32, 10, 1, 2, 3)), 1);
   assert.throws(() => createMap(a, { name: 'p', type: MapType.LPM_TRIE, keySize: 8, valueSize: 4, maxEntries: 3, flags: 0 }));
 });
+
+test('BLOOM_FILTER: pushed values are always found; most others are not; only BPF_ANY pushes', async () => {
+  const { BloomFilterMap } = await import('../../../src/vm/maps/bloom-filter.js');
+  const m = createMap(arena(), { name: 'b', type: MapType.BLOOM_FILTER, keySize: 0, valueSize: 4, maxEntries: 100, flags: 0 });
+  assert.ok(m instanceof BloomFilterMap);
+  for (let i = 0; i < 100; i++) assert.equal(m.push(u32(i * 3), 0), 0);
+  for (let i = 0; i < 100; i++) assert.equal(m.peek(u32(i * 3)), 0);
+  let absent = 0;
+  for (let i = 0; i < 300; i++) if (m.peek(u32(100000 + i)) === -Errno.ENOENT) absent++;
+  assert.ok(absent > 250, `false positives ${300 - absent}/300`);
+  assert.equal(m.push(u32(1), 2), -Errno.EINVAL);
+});
