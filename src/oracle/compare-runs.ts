@@ -61,9 +61,17 @@ const HOST_HELPERS: ReadonlyMap<number, string> = new Map([
 /** Per-program overrides of the derived policy, for programs whose verdicts hold under any clock etc. */
 export type PolicyOverrides = Readonly<Record<string, Partial<Pick<ComparePolicy, 'frames' | 'mapValues'>> & { readonly why?: string }>>;
 
-export function policyFor(program: KernelProgramInfo, overrides: PolicyOverrides = {}): ComparePolicy {
+/** include/uapi/linux/bpf.h: without it a BLOOM_FILTER hashes with a random seed (bloom_map_alloc). */
+const BPF_F_ZERO_SEED = 1 << 6;
+
+/**
+ * What `program` (with the object's `maps`) can be compared on. A Bloom filter's false positives depend on
+ * its seed, random per map unless BPF_F_ZERO_SEED: a source of randomness like get_prandom_u32.
+ */
+export function policyFor(program: KernelProgramInfo, overrides: PolicyOverrides = {}, maps: readonly KernelMapInfo[] = []): ComparePolicy {
   const used = (table: ReadonlyMap<number, string>): string[] => program.helpers.filter((h) => table.has(h)).map((h) => table.get(h) as string);
-  const dependent = [...used(TIME_HELPERS), ...used(RANDOM_HELPERS), ...used(HOST_HELPERS)];
+  const seeded = maps.filter((m) => m.type === 'bloom_filter' && (m.flags & BPF_F_ZERO_SEED) === 0).map((m) => `${m.name} (Bloom filter, random seed)`);
+  const dependent = [...used(TIME_HELPERS), ...used(RANDOM_HELPERS), ...used(HOST_HELPERS), ...seeded];
   const notes: string[] = [];
   let frames = true;
   let mapValues = true;

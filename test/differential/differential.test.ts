@@ -167,7 +167,7 @@ async function runCase(c: Case, engines: readonly string[], possibleCpus: number
     const reason = err instanceof KernelLoadError ? `the kernel refuses to load it: ${err.message}` : `kernel oracle failed: ${(err as Error).message}`;
     return { c, outcomes: engines.map((engine) => ({ kind: 'skipped', engine, reason })) };
   }
-  const policy = policyFor(kernel.program, POLICY_OVERRIDES);
+  const policy = policyFor(kernel.program, POLICY_OVERRIDES, kernel.mapInfo);
   const outcomes: Outcome[] = [];
   for (const engine of engines) {
     const x = await runXdpjit({ obj: c.obj, prog: c.prog, pcap: c.capture.path, engine, ...(c.mapsFile ? { mapsFile: c.mapsFile } : {}) });

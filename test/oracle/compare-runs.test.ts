@@ -151,13 +151,15 @@ test('once the kernel LRU is full, later frames and all map values are left out'
   assert.ok(r.notes.some((n) => /l \(LRU\) full after frame 0/.test(n)));
 });
 
-test('policy: time, random and host helpers leave frames and map values out; overrides put them back', () => {
+test('policy: time, random and host helpers, and randomly seeded Bloom filters, leave frames and map values out; overrides put them back', () => {
   assert.deepEqual([policyFor(PROGRAM).frames, policyFor(PROGRAM).mapValues], [true, true]);
   const timed = policyFor({ ...PROGRAM, helpers: [1, 5] });
   assert.deepEqual([timed.frames, timed.mapValues], [false, false]);
   assert.match(timed.notes[0] ?? '', /ktime_get_ns/);
   assert.equal(policyFor({ ...PROGRAM, helpers: [69] }).frames, false);
   assert.equal(policyFor({ ...PROGRAM, helpers: [7] }).frames, false);
+  assert.equal(policyFor(PROGRAM, {}, [map('bf', 'bloom_filter')]).frames, false, 'a Bloom filter with a random seed');
+  assert.equal(policyFor(PROGRAM, {}, [map('bf', 'bloom_filter', 8, 1 << 6)]).frames, true, 'BPF_F_ZERO_SEED');
   const over = policyFor({ ...PROGRAM, helpers: [5] }, { p: { frames: true } });
   assert.deepEqual([over.frames, over.mapValues], [true, false]);
 
