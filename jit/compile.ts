@@ -1,11 +1,14 @@
 /**
- * eBPF program → compiled wasm module. Tier 1 (optimizeLevel 0) is Binaryen IR build + binary emit + V8
- * compile with no Binaryen passes, for fast attach; higher levels run Binaryen's default pipeline at that
- * -O level first (design.md §3 figures: -O3 pays mostly on large programs).
+ * eBPF program → compiled wasm module. Tier 1 (optimizeLevel 0) encodes wasm directly (wasm-emitter.ts)
+ * and lets V8 compile it, for fast attach; higher levels build Binaryen IR and run Binaryen's default
+ * pipeline at that -O level first (design.md §3 figures: -O3 pays mostly on large programs).
  */
 import type { Insn } from '../src/ebpf/insn.js';
 import { buildModule } from './module-builder.js';
 import { BinaryenWriter } from './binaryen-writer.js';
+import { WasmEmitter } from './wasm-emitter.js';
+import { IrreducibleControlFlow } from './structurer.js';
+import type { ModuleWriter } from './module-writer.js';
 import { Wasm, type WasmModule } from './wasm-api.js';
 import type { InlineHelper, ReadOnlyData } from './function-builder.js';
 
@@ -20,6 +23,11 @@ export interface JitProgram {
 export interface JitOptions {
   /** Binaryen -O level; 0 = no Binaryen optimisation (tier 1). Default 0. */
   readonly optimizeLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * 'direct': encode wasm directly with jit/structurer.ts's structuring (tier 1; an irreducible CFG falls
+   * back to Binaryen's Relooper); 'binaryen': Binaryen IR + Relooper (+ -O passes). Default: direct at -O0.
+   */
+  readonly backend?: 'direct' | 'binaryen';
   /** Run Binaryen's validator on the generated IR before emitting (tests; costs a few ms). Default false. */
   readonly validate?: boolean;
   /** Keep non-escaping stack slots in locals (jit/stack-promotion.ts). Default true. */
@@ -42,6 +50,8 @@ export interface CompiledProgram {
   readonly name: string;
   readonly wasm: Uint8Array;
   readonly module: WasmModule;
+  /** The backend that produced it. */
+  readonly backend: 'direct' | 'binaryen';
   /** First slot of every sub-program (each exported as sub_<slot>). */
   readonly subPrograms: readonly number[];
   readonly usesTailCall: boolean;
@@ -49,9 +59,21 @@ export interface CompiledProgram {
 }
 
 export function compileProgram(program: JitProgram, options: JitOptions = {}): CompiledProgram {
-  const t0 = performance.now();
   const level = options.optimizeLevel ?? 0;
+  const backend = options.backend ?? (level === 0 ? 'direct' : 'binaryen');
+  if (backend === 'direct') {
+    try {
+      return compileWith(new WasmEmitter(), program, options, 'direct');
+    } catch (e) {
+      if (!(e instanceof IrreducibleControlFlow)) throw e;
+    }
+  }
   const writer = new BinaryenWriter({ optimizeLevel: level, validate: options.validate ?? false, program: program.name });
+  return compileWith(writer, program, options, 'binaryen');
+}
+
+function compileWith(writer: ModuleWriter, program: JitProgram, options: JitOptions, backend: 'direct' | 'binaryen'): CompiledProgram {
+  const t0 = performance.now();
   let built;
   try {
     built = buildModule(writer, program.name, program.insns, program.funcs.map((f) => f.insn), {
@@ -72,6 +94,7 @@ export function compileProgram(program: JitProgram, options: JitOptions = {}): C
     name: program.name,
     wasm,
     module,
+    backend,
     subPrograms: built.subPrograms.map((s) => s.start),
     usesTailCall: built.usesTailCall,
     timings: { buildMs: t1 - t0, optimizeAndEmitMs: t2 - t1, v8CompileMs: t3 - t2 },
