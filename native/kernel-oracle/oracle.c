@@ -13,7 +13,8 @@
  * Output (stdout, one JSON object per line):
  *   {"meta":"program",...} / {"meta":"map",...}      with --meta: what was loaded (types, sizes, helpers)
  *   {"i":0,"action":"XDP_PASS","len":74,"hex":"..."} one per frame; the caller hashes "hex" into "sha1";
- *                                                    "meta":"..." adds XDP metadata left before the frame
+ *                                                    "metaLen":N when the output starts with N bytes of
+ *                                                    XDP metadata (test_run copies from data_meta)
  *   {"i":3,"skipped":"..."}                          a frame the kernel cannot run (under ETH_HLEN, ...)
  *   {"i":9,"lruFull":"NAME"}                         --watch-lru: after frame 9 the LRU map is full, so
  *                                                    the next insertion evicts (§4b: not compared after)
@@ -986,16 +987,14 @@ static void run_frames(int prog_fd, const struct capture *c, const struct option
 			continue;
 		}
 		/* The kernel copies out from data_meta (bpf_prog_test_run_xdp: bpf_test_finish(..., xdp.data_meta,
-		 * ...)) and reports the metadata length as ctx_out.data (xdp_convert_buff_to_md). The frame that
-		 * leaves is what follows the metadata, as `xdpjit run` reports it. */
-		uint32_t meta = ctx_out.data <= opts.data_size_out ? ctx_out.data : 0;
-		printf("{\"i\":%zu,\"action\":\"%s\",\"len\":%u,\"hex\":\"", i, action, opts.data_size_out - meta);
-		print_hex(stdout, out + meta, opts.data_size_out - meta);
-		if (meta) {
-			fputs("\",\"meta\":\"", stdout);
-			print_hex(stdout, out, meta);
-		}
-		fputs("\"}\n", stdout);
+		 * ...)), so the output is any XDP metadata followed by the frame, as `xdpjit run` reports it too;
+		 * ctx_out.data is the metadata's length (xdp_convert_buff_to_md). */
+		printf("{\"i\":%zu,\"action\":\"%s\",\"len\":%u,\"hex\":\"", i, action, opts.data_size_out);
+		print_hex(stdout, out, opts.data_size_out);
+		fputs("\"", stdout);
+		if (ctx_out.data)
+			printf(",\"metaLen\":%u", ctx_out.data);
+		fputs("}\n", stdout);
 		if (lru)
 			check_lru_maps(lru, i);
 		if (events) {

@@ -187,7 +187,8 @@ function compareFrames(input: CompareInput, out: Mismatch[], notes: string[]): n
       continue;
     }
     if (k.len !== e.len) {
-      out.push({ kind: 'frame', i, what: 'len', kernel: String(k.len), xdpjit: `${e.len}${includesMetadata(k, e) ? ` (the ${(k.metaHex as string).length / 2} bytes of XDP metadata before data, then the frame: the frame that leaves starts at data)` : ''}` });
+      const why = omitsMetadata(k, e) ? ` (the frame without the ${k.metaLen} bytes of XDP metadata test_run copies out before it)` : '';
+      out.push({ kind: 'frame', i, what: 'len', kernel: String(k.len), xdpjit: `${e.len}${why}` });
       continue;
     }
     const eventDiff = compareEvents(kernelEvents.get(i) ?? [], engineEvents.get(i) ?? []);
@@ -255,10 +256,10 @@ function sameData(k: EngineEventLine, e: EngineEventLine): boolean {
   return k.event === 'perf' && a.startsWith(b) && a.length - b.length < 16 && /^0*$/.test(a.slice(b.length));
 }
 
-/** Whether the engine's output is the kernel's metadata followed by the kernel's frame. */
-function includesMetadata(k: KernelFrameResult, e: EngineFrameLine): boolean {
-  if (k.metaHex === undefined || e.len !== k.len + k.metaHex.length / 2) return false;
-  return createHash('sha1').update(Buffer.from(k.metaHex + k.hex, 'hex')).digest('hex') === e.sha1;
+/** Whether the engine's output is the kernel's without the metadata at its start. */
+function omitsMetadata(k: KernelFrameResult, e: EngineFrameLine): boolean {
+  if (k.metaLen === undefined || e.len !== k.len - k.metaLen) return false;
+  return createHash('sha1').update(Buffer.from(k.hex.slice(2 * k.metaLen), 'hex')).digest('hex') === e.sha1;
 }
 
 const hexByte = (b: number | undefined): string => (b === undefined ? 'end of frame' : `0x${b.toString(16).padStart(2, '0')}`);

@@ -12,10 +12,10 @@ export interface KernelFrameResult {
   readonly len: number;
   /** SHA-1 of the output bytes, lowercase hex, as `xdpjit run --jsonl` prints it. */
   readonly sha1: string;
-  /** The output bytes, lowercase hex. */
+  /** The output bytes, lowercase hex: test_run copies from data_meta, so any XDP metadata comes first. */
   readonly hex: string;
-  /** XDP metadata the program left in front of the frame (bpf_xdp_adjust_meta), lowercase hex; not part of the frame. */
-  readonly metaHex?: string;
+  /** Bytes of XDP metadata (bpf_xdp_adjust_meta) at the start of the output, when there are any. */
+  readonly metaLen?: number;
 }
 
 /** One `--dump-maps` line: `value` for shared maps, `values` (one per possible CPU) for per-CPU maps. */

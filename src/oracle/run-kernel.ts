@@ -80,7 +80,7 @@ function frameResult(line: OracleLine): KernelFrameResult {
     len: Number(line.len),
     sha1: createHash('sha1').update(Buffer.from(hex, 'hex')).digest('hex'),
     hex,
-    ...(typeof line.meta === 'string' ? { metaHex: line.meta } : {}),
+    ...(typeof line.metaLen === 'number' ? { metaLen: line.metaLen } : {}),
   });
 }
 

@@ -60,10 +60,10 @@ test('action, length and bytes mismatches; bytes located from the --out capture;
   assert.match(describeMismatch(r.mismatches[1]!), /frame 1: bytes differs \(first differing byte at offset 1\).*0x11.*0x99/);
 });
 
-test('an engine output that is metadata + frame is named as such', () => {
-  const kernel = { ...kf(0, 'XDP_PASS', 'aabbcc'), metaHex: '0102' };
-  const r = compareRuns({ kernel: kernelRun([kernel]), xdpjit: { events: [], frames: [ef(0, 'XDP_PASS', '0102aabbcc')], maps: [] }, inputLengths: [3], policy: ALL, possibleCpus: 2 });
-  assert.match(describeMismatch(r.mismatches[0]!), /len differs.*5 \(the 2 bytes of XDP metadata/);
+test('an engine output without the metadata test_run copies out is named as such', () => {
+  const kernel = { ...kf(0, 'XDP_PASS', '0102aabbcc'), metaLen: 2 };
+  const r = compareRuns({ kernel: kernelRun([kernel]), xdpjit: { events: [], frames: [ef(0, 'XDP_PASS', 'aabbcc')], maps: [] }, inputLengths: [3], policy: ALL, possibleCpus: 2 });
+  assert.match(describeMismatch(r.mismatches[0]!), /len differs.*3 \(the frame without the 2 bytes of XDP metadata/);
 });
 
 test('ring buffer and perf records: order, map and data per frame; perf padding tolerated', () => {

@@ -95,13 +95,13 @@ test('--dump-maps: sorted by map then key, per-CPU slots, PROG_ARRAY as @PROGNAM
   });
 });
 
-test('metadata in front of the frame is not part of the output frame', async (t) => {
+test('the output starts with the XDP metadata the program reserved, and says how long it is', async (t) => {
   await withWorkdir(t, async (w) => {
     const obj = await w.compile('meta', META_C);
     const frame = ethernetFrame(IPV4, 50);
     const r = await runKernel(obj, await w.write('f.pcap', encodeClassicPcap([frame])));
-    assert.deepEqual([r.frames[0]?.action, r.frames[0]?.len, r.frames[0]?.hex], ['XDP_PASS', frame.length, hexOf(frame)]);
-    assert.equal(r.frames[0]?.metaHex, '8877665544332211', 'the metadata is reported beside the frame');
+    assert.deepEqual([r.frames[0]?.action, r.frames[0]?.len, r.frames[0]?.metaLen], ['XDP_PASS', frame.length + 8, 8]);
+    assert.equal(r.frames[0]?.hex, `8877665544332211${hexOf(frame)}`);
   });
 });
 
