@@ -765,8 +765,8 @@ class Interpreter {
         throw this.error(-1, new RuleViolation(`combined stack size of ${chain} calls is ${total}. Too large`,
           'bpf-to-bpf calls share one 512-byte stack: move large buffers to a per-CPU array map'), undefined);
       }
-      if (this.cfg.hasTailCalls && this.cfg.hasCalls && f !== 0 && total >= 256 && this.funcHasTailCall(f)) {
-        throw this.error(-1, new RuleViolation(`tail_calls are not allowed when call stack of previous frames is ${total} bytes. Too large`,
+      if (this.cfg.hasTailCalls && this.cfg.hasCalls && f !== 0 && acc >= 256 && this.funcHasTailCall(f)) {
+        throw this.error(-1, new RuleViolation(`tail_calls are not allowed when call stack of previous frames is ${acc} bytes. Too large`,
           'with tail calls and bpf-to-bpf calls together, each call chain may use at most 256 bytes of stack'), undefined);
       }
       for (const c of this.callEdges.get(f) ?? []) walk(c, total, chain + 1);
