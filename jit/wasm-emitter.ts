@@ -29,6 +29,50 @@ interface Node {
   readonly name?: string;
 }
 
+/** A growable byte buffer (a JS number[] per function costs more in allocation and GC than the encoding). */
+class ByteWriter {
+  private buf = new Uint8Array(4096);
+  length = 0;
+
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.length++] = b;
+  }
+
+  bytes(bs: ArrayLike<number>): void {
+    this.room(bs.length);
+    for (let i = 0; i < bs.length; i++) this.buf[this.length++] = bs[i]!;
+  }
+
+  uleb(v: number): void {
+    let x = v >>> 0;
+    do {
+      const b = x & 0x7f;
+      x >>>= 7;
+      this.byte(x !== 0 ? b | 0x80 : b);
+    } while (x !== 0);
+  }
+
+  append(w: ByteWriter): void {
+    this.room(w.length);
+    this.buf.set(w.buf.subarray(0, w.length), this.length);
+    this.length += w.length;
+  }
+
+  result(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
 const uleb = (out: number[], v: number): void => {
   let x = v >>> 0;
   do {
@@ -317,10 +361,11 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
       uleb(exportSec, e.kind === 'func' ? funcIndex.get(e.name)! : globalIndex.get(e.name)!);
     }
 
-    const codeSec: number[] = [];
-    uleb(codeSec, this.functions.length);
+    const codeSec = new ByteWriter();
+    codeSec.uleb(this.functions.length);
+    const body = new ByteWriter();
     for (const f of this.functions) {
-      const body: number[] = [];
+      body.length = 0;
       const groups: [number, number][] = [];
       for (const v of f.vars) {
         const t = valType(v);
@@ -328,15 +373,15 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
         if (lastGroup !== undefined && lastGroup[1] === t) lastGroup[0]++;
         else groups.push([1, t]);
       }
-      uleb(body, groups.length);
+      body.uleb(groups.length);
       for (const [count, t] of groups) {
-        uleb(body, count);
-        body.push(t);
+        body.uleb(count);
+        body.byte(t);
       }
       this.emit(f.body, body, [], funcIndex, globalIndex);
-      body.push(0x0b);
-      uleb(codeSec, body.length);
-      for (const b of body) codeSec.push(b);
+      body.byte(0x0b);
+      codeSec.uleb(body.length);
+      codeSec.append(body);
     }
 
     const typeSec: number[] = [];
@@ -345,68 +390,72 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
     const importVec: number[] = [];
     uleb(importVec, importCount);
 
-    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    const out = new ByteWriter();
+    out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     const section = (id: number, ...parts: number[][]): void => {
-      const len = parts.reduce((n, p) => n + p.length, 0);
-      out.push(id);
-      uleb(out, len);
-      for (const p of parts) for (const b of p) out.push(b);
+      out.byte(id);
+      out.uleb(parts.reduce((n, p) => n + p.length, 0));
+      for (const p of parts) out.bytes(p);
     };
     section(1, typeSec);
     section(2, importVec, importSec);
     section(3, funcSec);
     section(6, globalSec);
     section(7, exportSec);
-    section(10, codeSec);
+    out.byte(10);
+    out.uleb(codeSec.length);
+    out.append(codeSec);
     this.nodes.length = 0;
-    return Uint8Array.from(out);
+    return out.result();
   }
 
   /** Post-order flattening; `labels` is the stack of enclosing block/loop/if labels (null: unnamed). */
-  private emit(e: Expr, out: number[], labels: (string | null)[], funcs: Map<string, number>, globals: Map<string, number>): void {
+  private emit(e: Expr, out: ByteWriter, labels: (string | null)[], funcs: Map<string, number>, globals: Map<string, number>): void {
     const n = this.nodes[e]!;
     switch (n.kind) {
       case 'op':
         for (const k of n.kids) this.emit(k, out, labels, funcs, globals);
-        for (const b of n.bytes) out.push(b);
+        out.bytes(n.bytes);
         return;
       case 'global':
         for (const k of n.kids) this.emit(k, out, labels, funcs, globals);
-        out.push(n.bytes[0]!);
-        uleb(out, globals.get(n.name!)!);
+        out.byte(n.bytes[0]!);
+        out.uleb(globals.get(n.name!)!);
         return;
       case 'call':
         for (const k of n.kids) this.emit(k, out, labels, funcs, globals);
-        out.push(0x10);
-        uleb(out, funcs.get(n.name!)!);
+        out.byte(0x10);
+        out.uleb(funcs.get(n.name!)!);
         return;
       case 'br': {
         for (const k of n.kids) this.emit(k, out, labels, funcs, globals);
         const depth = labels.lastIndexOf(n.label!);
         if (depth < 0) throw new Error(`wasm emitter: br to '${n.label}' outside its block`);
-        out.push(n.bytes[0]!);
-        uleb(out, labels.length - 1 - depth);
+        out.byte(n.bytes[0]!);
+        out.uleb(labels.length - 1 - depth);
         return;
       }
       case 'block':
       case 'loop':
-        out.push(n.kind === 'block' ? 0x02 : 0x03, blockType(n.type));
+        out.byte(n.kind === 'block' ? 0x02 : 0x03);
+        out.byte(blockType(n.type));
         labels.push(n.label ?? null);
         for (const k of n.kids) this.emit(k, out, labels, funcs, globals);
         labels.pop();
-        out.push(0x0b);
+        out.byte(0x0b);
         return;
       case 'if':
         this.emit(n.kids[0]!, out, labels, funcs, globals);
-        out.push(0x04, blockType(n.type));
+        out.byte(0x04);
+        out.byte(blockType(n.type));
         labels.push(null);
         this.emit(n.kids[1]!, out, labels, funcs, globals);
         if (n.kids.length > 2) {
-          out.push(0x05);
+          out.byte(0x05);
           this.emit(n.kids[2]!, out, labels, funcs, globals);
         }
         labels.pop();
-        out.push(0x0b);
+        out.byte(0x0b);
     }
   }
 }
