@@ -93,7 +93,7 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
       }
       return {};
     case 'return_value': {
-      if (st.lock && st.frames.length === 1) throw new RuleViolation('bpf_spin_unlock is missing', `the lock taken at insn ${st.lock.insn} is still held at exit`);
+      if (st.lock) throw new RuleViolation('BPF_EXIT instruction cannot be used inside bpf_spin_lock-ed region', `bpf_spin_unlock is missing: the lock taken at insn ${st.lock.insn} is still held at exit`);
       // Kernel: R0 is checked at the main program's exit only; a callee's missing R0 matters only if read.
       if (st.frames.length > 1) return {};
       const r0 = regs[0]!;
