@@ -18,9 +18,8 @@
  *   {"i":3,"skipped":"..."}                          a frame the kernel cannot run (under ETH_HLEN, ...)
  *   {"i":9,"lruFull":"NAME"}                         --watch-lru: after frame 9 the LRU map is full, so
  *                                                    the next insertion evicts (§4b: not compared after)
- *   {"event":"ringbuf","i":0,"cpu":0,"map":"rb","data":".."}   --events: ring buffer and perf event array
- *   {"event":"perf",...}                               records, read after each frame (perf data is padded
- *                                                    by the kernel to 8-byte records: up to 7 zero bytes)
+ *   {"event":"ringbuf","i":0,"cpu":0,"map":"rb","data":".."}   --events: ring buffer records, read
+ *                                                    after each frame without consuming them
  *   {"i":0,"action":"XDP_DROP","durationNs":12}       --bench: the kernel's own per-run figure
  *   {"map":"NAME","key":"..","value":".."}           --dump-maps, sorted by map name then key bytes
  *   {"program":"NAME","accepted":true,...}           --verify-only, one per program
@@ -41,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -889,13 +889,29 @@ static void check_lru_maps(struct lru_watches *ws, size_t frame)
 }
 
 /*
- * Records a program emits through RINGBUF and PERF_EVENT_ARRAY maps, consumed after each frame, as
- * `xdpjit run --jsonl` prints them (`{"event":"ringbuf"|"perf","i","cpu","map","data"}`).
+ * Records a program emits through RINGBUF maps, read after each frame, as `xdpjit run --jsonl` prints them
+ * (`{"event":"ringbuf","i","cpu","map","data"}`).
+ *
+ * A ring buffer is read without consuming: the consumer position stays where it was, as in a test run
+ * nobody reads, so bpf_ringbuf_query() and reservations see the buffer fill up as xdpjit's run does (no
+ * consumer under `run`). The records are read straight from the mapping (kernel/bpf/ringbuf.c layout:
+ * consumer page, producer page, then the data pages mapped twice), each an 8-byte header (length with the
+ * BUSY and DISCARD bits) and its data, rounded up to 8 bytes.
+ *
+ * PERF_EVENT_ARRAY records are not read: reading them needs a perf event opened for the CPU's slot, and
+ * that changes what the program sees (under a test run nobody opened one, so bpf_perf_event_output fails
+ * with -ENOENT and nothing is recorded), which is what xdpjit's run mirrors.
  */
+struct ring_reader {
+	const char *name;
+	const unsigned long *producer_pos;
+	const unsigned char *data;
+	uint64_t mask, pos;
+};
+
 struct event_readers {
-	struct ring_buffer *rb;
-	struct perf_buffer **pb;
-	size_t pb_count;
+	struct ring_reader *rings;
+	size_t ring_count;
 };
 
 static size_t current_frame;
@@ -909,20 +925,29 @@ static void print_event(const char *kind, int cpu, const char *map, const void *
 	fputs("\"}\n", stdout);
 }
 
-static int on_ringbuf_record(void *ctx, void *data, size_t size)
+static struct ring_reader map_ring(const struct bpf_map *m)
 {
-	print_event("ringbuf", 0, ctx, data, size);
-	return 0;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), size = bpf_map__max_entries(m);
+	/* Producer page and data, read-only; the consumer page is left alone. */
+	const unsigned char *base = mmap(NULL, page + 2 * size, PROT_READ, MAP_SHARED, bpf_map__fd(m), (off_t)page);
+	if (base == MAP_FAILED)
+		die(EXIT_FAILED, "mapping ring buffer %s: %s", dump_name(m), strerror(errno));
+	return (struct ring_reader){ dump_name(m), (const unsigned long *)base, base + page, size - 1, 0 };
 }
 
-static void on_perf_record(void *ctx, int cpu, void *data, __u32 size)
+static void read_ring(struct ring_reader *r)
 {
-	print_event("perf", cpu, ctx, data, size);
-}
-
-static void on_perf_lost(void *ctx, int cpu, __u64 count)
-{
-	die(EXIT_FAILED, "perf event array %s lost %llu records on CPU %d", (const char *)ctx, (unsigned long long)count, cpu);
+	uint64_t end = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
+	while (r->pos < end) {
+		const unsigned char *hdr = r->data + (r->pos & r->mask);
+		uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			break; /* cannot happen after a synchronous test run; stop rather than read a half record */
+		uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+		if (!(len & BPF_RINGBUF_DISCARD_BIT))
+			print_event("ringbuf", 0, r->name, hdr + BPF_RINGBUF_HDR_SZ, size);
+		r->pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~(uint64_t)7;
+	}
 }
 
 static struct event_readers read_events(struct bpf_object *obj)
@@ -930,32 +955,18 @@ static struct event_readers read_events(struct bpf_object *obj)
 	struct event_readers r = { 0 };
 	struct bpf_map *m;
 	bpf_object__for_each_map(m, obj) {
-		const char *name = dump_name(m);
-		if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF) {
-			int err = r.rb ? ring_buffer__add(r.rb, bpf_map__fd(m), on_ringbuf_record, (void *)name) : 0;
-			if (!r.rb)
-				r.rb = ring_buffer__new(bpf_map__fd(m), on_ringbuf_record, (void *)name, NULL);
-			if (!r.rb || err)
-				die(EXIT_FAILED, "reading ring buffer %s: %s", name, strerror(errno));
-		} else if (bpf_map__type(m) == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
-			LIBBPF_OPTS(perf_buffer_opts, po);
-			struct perf_buffer *pb = perf_buffer__new(bpf_map__fd(m), 8, on_perf_record, on_perf_lost, (void *)name, &po);
-			if (!pb)
-				die(EXIT_FAILED, "reading perf event array %s: %s", name, strerror(errno));
-			r.pb = realloc(r.pb, (r.pb_count + 1) * sizeof *r.pb);
-			r.pb[r.pb_count++] = pb;
-		}
+		if (bpf_map__type(m) != BPF_MAP_TYPE_RINGBUF)
+			continue;
+		r.rings = realloc(r.rings, (r.ring_count + 1) * sizeof *r.rings);
+		r.rings[r.ring_count++] = map_ring(m);
 	}
 	return r;
 }
 
 static void consume_events(struct event_readers *r)
 {
-	if (r->rb && ring_buffer__consume(r->rb) < 0)
-		die(EXIT_FAILED, "consuming ring buffer records: %s", strerror(errno));
-	for (size_t k = 0; k < r->pb_count; k++)
-		if (perf_buffer__consume(r->pb[k]) < 0)
-			die(EXIT_FAILED, "consuming perf records: %s", strerror(errno));
+	for (size_t k = 0; k < r->ring_count; k++)
+		read_ring(&r->rings[k]);
 }
 
 static void run_frames(int prog_fd, const struct capture *c, const struct options *o, struct lru_watches *lru,

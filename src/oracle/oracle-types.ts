@@ -26,13 +26,16 @@ export interface MapDumpLine {
   readonly values?: readonly string[];
 }
 
-/** A record a program emitted through a RINGBUF or PERF_EVENT_ARRAY map while frame `i` ran. */
+/**
+ * A record a program emitted through a RINGBUF map while frame `i` ran. PERF_EVENT_ARRAY records cannot be
+ * read without opening a perf event, which changes what the program sees; under a test run there is none.
+ */
 export interface KernelEvent {
-  readonly event: 'ringbuf' | 'perf';
+  readonly event: 'ringbuf';
   readonly i: number;
   readonly cpu: number;
   readonly map: string;
-  /** Lowercase hex; perf records carry the kernel's padding to 8-byte records (up to 7 zero bytes). */
+  /** Lowercase hex. */
   readonly data: string;
 }
 
@@ -74,7 +77,7 @@ export interface KernelRunResult {
    * insertion may have evicted (design.md §4b: results after LRU evictions are not compared).
    */
   readonly lruFullAfter: Readonly<Record<string, number>>;
-  /** Ring buffer and perf event array records, in the order the kernel delivered them. */
+  /** Ring buffer records, in the order the kernel committed them. */
   readonly events: readonly KernelEvent[];
 }
 

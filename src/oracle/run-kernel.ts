@@ -42,7 +42,7 @@ async function runClassic(objPath: string, pcapPath: string, opts: RunKernelOpti
   for (const line of lines) {
     if (line.meta === 'program') program = programInfo(line);
     else if (line.meta === 'map') mapInfo.push(mapInfoOf(line));
-    else if (line.event === 'ringbuf' || line.event === 'perf') events.push(eventOf(line));
+    else if (line.event === 'ringbuf') events.push(eventOf(line));
     else if (typeof line.map === 'string') maps.push(dumpLine(line));
     else if (typeof line.lruFull === 'string') lruFullAfter[line.lruFull] = Number(line.i);
     else if (typeof line.skipped === 'string') skipReasons.push(Object.freeze({ i: Number(line.i), reason: line.skipped }));
@@ -64,7 +64,7 @@ async function runClassic(objPath: string, pcapPath: string, opts: RunKernelOpti
 
 function eventOf(line: OracleLine): KernelEvent {
   return Object.freeze({
-    event: line.event === 'perf' ? 'perf' : 'ringbuf',
+    event: 'ringbuf',
     i: Number(line.i),
     cpu: Number(line.cpu),
     map: String(line.map),
