@@ -26,6 +26,8 @@ export interface HelperEnv {
   programById(id: number): ExecProgram | undefined;
   /** A fault raised by a helper, naming the running program and the call instruction. */
   fault(call: HelperCall, message: string): Error;
+  /** MTU of the virtual device `ifindex` (bpf_check_mtu), undefined when there is none. */
+  deviceMtu(ifindex: number): number | undefined;
   /** Every map of the runtime (ring buffer records are found by address). */
   allMaps(): readonly BpfMap[];
   /** bpf_trace_printk text, ring buffer and perf records. */

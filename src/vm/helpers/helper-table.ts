@@ -8,6 +8,8 @@ import type { HelperImpl } from '../exec-types.js';
 import { controlHelpers } from './control.js';
 import { csumHelpers } from './csum.js';
 import { eventHelpers } from './events.js';
+import { forEachHelpers } from './for-each.js';
+import { netHelpers } from './net.js';
 import type { HelperEnv } from './helper-env.js';
 import { mapHelpers } from './map-helpers.js';
 import { redirectHelpers } from './redirect.js';
@@ -31,6 +33,7 @@ export function buildHelpers(env: HelperEnv): HelperResolver {
   for (const group of [
     mapHelpers(env), xdpBuffHelpers(env), csumHelpers(env), redirectHelpers(env), timeHelpers(env),
     tracePrintkHelpers(env), controlHelpers(env), eventHelpers(env),
+    forEachHelpers(env), netHelpers(env),
   ]) {
     for (const [id, impl] of group) table.set(id, impl);
   }

@@ -4,7 +4,7 @@
  * for .rodata) — and fault the frame when there is none. Pointer arithmetic stays plain u32, so an access
  * is judged only by the address it finally uses.
  */
-import { Desc, XDP_MD_SIZE, cpuRegion, STACK_TOP } from '../arena-layout.js';
+import { Desc, HELPER_SCRATCH, HELPER_SCRATCH_SIZE, XDP_MD_SIZE, cpuRegion, STACK_TOP } from '../arena-layout.js';
 import { RuntimeFault, type AccessChecker } from '../exec-types.js';
 import type { BpfMap } from '../maps/bpf-map.js';
 
@@ -20,17 +20,26 @@ export class CheckedAccess implements AccessChecker {
   program = '';
   private readonly stackLo: number;
   private readonly stackHi: number;
+  /** Helper scratch: callbacks read keys handed over there (bpf_for_each_map_elem). */
+  private readonly scratchLo: number;
+  private readonly scratchHi: number;
   private readonly maps: readonly CheckedMap[];
 
   constructor(private readonly u32: () => Uint32Array, cpu: number, maps: readonly CheckedMap[]) {
     this.stackLo = cpuRegion(cpu);
     this.stackHi = this.stackLo + STACK_TOP;
+    this.scratchLo = this.stackLo + HELPER_SCRATCH;
+    this.scratchHi = this.scratchLo + HELPER_SCRATCH_SIZE;
     this.maps = [...maps].sort((a, b) => a.map.valueStart - b.map.valueStart);
   }
 
   check(addr: number, size: number, write: boolean, insn: number): void {
     const end = addr + size;
     if (addr >= this.stackLo && end <= this.stackHi) return;
+    if (addr >= this.scratchLo && end <= this.scratchHi) {
+      if (write) this.fault(`write of ${size} bytes to a helper-provided key (read-only)`, insn);
+      return;
+    }
     if (this.desc !== 0) {
       const u32 = this.u32();
       const d = this.desc >>> 2;

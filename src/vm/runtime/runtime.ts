@@ -39,6 +39,9 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /** Hash map seed. */
   readonly seed?: number;
+  /** Virtual devices by ifindex → MTU (bpf_check_mtu); default ifindex 1 with lo's MTU, 65536, as the
+   * kernel oracle's test_run device. */
+  readonly devices?: ReadonlyMap<number, number>;
   /** Where trace_printk text and ring buffer / perf records go (default: trace text to stderr). */
   readonly events?: (event: RuntimeEvent) => void;
 }
@@ -56,12 +59,14 @@ export class Runtime {
   /** Checked mode's checker of the frame being run (helpers check their memory arguments with it). */
   private active: CheckedAccess | undefined;
   private events: (event: RuntimeEvent) => void;
+  private readonly devices: ReadonlyMap<number, number>;
 
   private constructor(readonly arena: Arena, readonly license: string, maps: readonly { desc: LoadedMapDesc; map: BpfMap }[], opts: RuntimeOptions) {
     this.mapDescs = maps.map((m) => m.desc);
     this.maps = new Map(maps.map((m) => [m.desc.name, m.map]));
     this.byAddr = new Map(maps.map((m) => [m.map.addr, m.map]));
     this.clock = opts.clock ?? new CaptureClock(opts.seed ?? 0);
+    this.devices = opts.devices ?? new Map([[1, 65536]]);
     this.events = opts.events ?? ((e) => { if (e.type === 'trace') process.stderr.write(`trace cpu${e.cpu}: ${e.text}\n`); });
     this.helpers = buildHelpers(this.helperEnv());
     this.programs = new Map();
@@ -183,6 +188,7 @@ export class Runtime {
       },
       fault: (call, message) => new RuntimeFault(message, call.insn, this.active?.program ?? 'program'),
       allMaps: () => [...this.byAddr.values()],
+      deviceMtu: (ifindex) => this.devices.get(ifindex),
       emit: (e) => this.events(e),
     };
   }

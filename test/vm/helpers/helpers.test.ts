@@ -167,3 +167,37 @@ test('time and CPU helpers follow the runtime clock', () => {
   // The capture clock returns the frame's timestamp; the action is its low 32 bits.
   assert.equal(runner.run(0, frame(20), 123_000_000_007n).retval, Number(123_000_000_007n & 0xffffffffn));
 });
+
+test('bpf_redirect_map: device/CPU targets, the flags\' action for an empty slot, bad flags abort', () => {
+  const rt = Runtime.load(Arena.create({ maxBytes: 8 << 20, cpus: 2 }), objectSpec([], [
+    mapSpec('dev', MapType.DEVMAP, 4, 4, 4), mapSpec('cpus', MapType.CPUMAP, 4, 4, 2),
+  ]));
+  const dev = rt.maps.get('dev')!;
+  const cpus = rt.maps.get('cpus')!;
+  dev.write(Uint8Array.of(1, 0, 0, 0), [Uint8Array.of(9, 0, 0, 0)], 0);
+  cpus.write(Uint8Array.of(1, 0, 0, 0), [Uint8Array.of(64, 0, 0, 0)], 0);
+  assert.deepEqual(withFrame(frame(20), (call) => Number(call(51, dev.addr, 1, 0)), rt).record.redirect, { ifindex: 9 });
+  assert.deepEqual(withFrame(frame(20), (call) => Number(call(51, cpus.addr, 1, 0)), rt).record.redirect, { cpu: 1 });
+  const empty = withFrame(frame(20), (call) => { call(51, dev.addr, 1, 0); return Number(call(51, dev.addr, 2, 2)); }, rt);
+  assert.equal(empty.record.action, 'XDP_PASS');
+  assert.equal(withFrame(frame(20), (call) => Number(call(51, cpus.addr, 1, 1n << 3n)), rt).record.action, 'XDP_ABORTED');
+});
+
+test('bpf_check_mtu and bpf_fib_lookup answer from the virtual devices and an empty FIB', () => {
+  withFrame(frame(100), (call, desc, rt) => {
+    const p = rt.arena.alloc(64, 'params');
+    assert.equal(call(163, desc, 0, p, 0, 0), 0n);
+    assert.equal(rt.arena.u32[p >>> 2], 65536);
+    rt.arena.u32[p >>> 2] = 65537;
+    assert.equal(call(163, desc, 1, p, 0, 0), 1n); // BPF_MTU_CHK_RET_FRAG_NEEDED
+    assert.equal(call(163, desc, 7, p, 0, 0), -19n);
+    assert.equal(call(163, desc, 0, p, 0, 1), BigInt(-Errno.EINVAL));
+    rt.arena.u8[p] = 2; // AF_INET
+    assert.equal(call(69, desc, p, 64, 0), 5n); // forwarding disabled
+    assert.equal(call(69, desc, p, 64, 2), 4n); // BPF_FIB_LOOKUP_OUTPUT: no route
+    assert.equal(call(69, desc, p, 63, 0), BigInt(-Errno.EINVAL));
+    rt.arena.u8[p] = 3;
+    assert.equal(call(69, desc, p, 64, 0), -97n);
+    return 2;
+  });
+});
