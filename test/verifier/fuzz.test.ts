@@ -47,7 +47,7 @@ function generate(rng: Rng): Insn[] {
   const n = 2 + rng.int(9);
   for (let k = 0; k < n; k++) {
     const r = rng.pick([1, 2, 3, 4, 5, 9]);
-    switch (rng.int(9)) {
+    switch (rng.int(10)) {
       case 0: { // bounds check in a random form
         const K = rng.int(48);
         checked = Math.max(checked, K);
@@ -103,6 +103,18 @@ function generate(rng: Rng): Insn[] {
       case 7: // a branch on a scalar, skipping ahead
         jmpEnd(0x05 | rng.pick(JOPS), r, 0, rng.pick([0, 1, 10, 100, -1]));
         break;
+      case 8: { // a bounded loop reading the packet at a growing offset, re-checked each time (back-edges, pruning)
+        const bound = 1 + rng.int(12);
+        out.push(I(0xb7, 9, 0, 0, 0));
+        const head = out.length;
+        out.push(I(0xbf, 4, 7, 0, 0), I(0x0f, 4, 9, 0, 0), I(0xbf, 2, 4, 0, 0), I(0x07, 2, 0, 0, 1 + rng.int(3)));
+        jmpEnd(rng.chance(0.9) ? 0x2d : 0x3d, 2, 8, 0);
+        out.push(I(0x71, 5, 4, rng.chance(0.9) ? 0 : 1, 0), I(0x07, 9, 0, 0, 1));
+        const back = out.length;
+        out.push(I(rng.chance(0.9) ? 0xa5 : 0xb5, 9, 0, head - back - 1, bound)); // if r9 < bound goto head
+        out.push(I(0xb7, 9, 0, 0, 0));
+        break;
+      }
       default:
         out.push(I(0x85, 0, 0, 0, rng.pick([5, 7, 8])), I(0xbf, r === 1 ? 9 : r, 0, 0, 0));
         out.push(I(0xb7, 0, 0, 0, 2));
