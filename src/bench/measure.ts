@@ -3,7 +3,12 @@
  * engine) are timed in interleaved rounds, so a burst of load on this shared machine lands on all of them
  * alike and their differences (marginal cost, ratios) stay meaningful. Each round times a few steps of
  * each subject; the figure is the median of the rounds' ns/packet. Measuring stops when two consecutive
- * checks of every subject's median agree within `tolerance`, or at the time cap.
+ * checks of every subject's median agree within `tolerance`, or at the (wall-clock) time cap.
+ *
+ * Samples are timed in this process's CPU time (getrusage user + system, which Linux keeps to the ns from
+ * the scheduler's sum_exec_runtime), not wall time: with many processes sharing two cores, wall time counts
+ * the slices spent waiting for a core. The kernel's test_run timer likewise stops while it yields the CPU
+ * (net/bpf/test_run.c bpf_test_timer_continue: bpf_test_timer_leave/enter around cond_resched).
  */
 
 export interface Timed {
@@ -39,6 +44,10 @@ const WARMUP_SHARE = 0.1;
 const ROUNDS_PLANNED = 30;
 
 const now = (): number => Number(process.hrtime.bigint());
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
@@ -49,9 +58,9 @@ export function median(xs: readonly number[]): number {
 
 function timeSteps(s: Timed, steps: number): { ns: number; packets: number } {
   let packets = 0;
-  const t0 = now();
+  const t0 = cpuNow();
   for (let p = 0; p < steps; p++) packets += s.step();
-  return { ns: now() - t0, packets };
+  return { ns: cpuNow() - t0, packets };
 }
 
 export function measureSideBySide(subjects: readonly Timed[], opts: MeasureOptions): Measured[] {
@@ -62,19 +71,24 @@ export function measureSideBySide(subjects: readonly Timed[], opts: MeasureOptio
   const elapsed = (): number => now() - start;
   const progress = (f: number): void => opts.onProgress?.(Math.min(1, f));
 
-  // Warm-up: every subject at least twice, then round-robin until the warm-up share is spent.
-  const stepNs = subjects.map(() => Number.POSITIVE_INFINITY);
+  // Warm-up: round-robin until the warm-up share is spent (every subject at least twice); a subject's mean
+  // CPU time per step over it (early, slower steps included) sizes its rounds.
+  const warm = subjects.map(() => ({ ns: 0, steps: 0 }));
   const warmupNs = capNs * WARMUP_SHARE;
+  let steps = 1;
   for (let round = 0; round < 2 || elapsed() < warmupNs; round++) {
+    const t0 = now();
     subjects.forEach((s, i) => {
-      const t0 = now();
-      s.step();
-      stepNs[i] = Math.min(stepNs[i]!, now() - t0);
+      const t = timeSteps(s, steps);
+      warm[i]!.ns += t.ns;
+      warm[i]!.steps += steps;
     });
+    // Grow the rounds while they are short, so that the warm-up ends close to its share.
+    if (now() - t0 < warmupNs / 16) steps *= 2;
   }
   // Steps per round: a subject's share of one planned round, at least one step.
   const sampleNs = (capNs * (1 - WARMUP_SHARE)) / (ROUNDS_PLANNED * subjects.length);
-  const stepsPerRound = stepNs.map((ns) => Math.max(1, Math.round(sampleNs / Math.max(1, ns))));
+  const stepsPerRound = warm.map((w) => Math.max(1, Math.round(sampleNs / Math.max(1, w.ns / w.steps))));
 
   const samples: number[][] = subjects.map(() => []);
   const packets = subjects.map(() => 0);
