@@ -1,6 +1,7 @@
 /**
- * What the per-instruction lowerings (lower-alu.ts, lower-memory.ts, lower-jump.ts) need from the function
- * being built: the Binaryen module, eBPF registers as i64 locals, and scratch locals.
+ * What the per-instruction lowerings (lower-alu.ts, lower-memory.ts, lower-jump.ts, inline-helpers.ts) need
+ * from the function being built: an expression builder (either backend), eBPF registers as i64 locals,
+ * scratch locals, and the per-block facts the lowerings specialise on.
  */
 import type { Expr, IrBuilder, ValueType } from './ir-builder.js';
 

@@ -3,7 +3,7 @@
  * either backend produces it: Binaryen (binaryen-writer.ts, for -O levels) or the direct wasm encoder
  * (wasm-emitter.ts, tier 1).
  */
-import type { Expr, IrBuilder, ValueType } from './ir-builder.js';
+import type { IrBuilder, ValueType } from './ir-builder.js';
 import type { ModuleSink } from './lower-context.js';
 import type { Structurer } from './function-builder.js';
 
@@ -23,5 +23,3 @@ export interface ModuleWriter extends ModuleSink {
   /** Release native resources without finishing (on error). */
   dispose(): void;
 }
-
-export type { Expr };
