@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { buildOracle } from './build.js';
 import { KernelLoadError, KernelOracleError } from './oracle-errors.js';
 
-/** Output of a run over a capture of 64 KiB frames is hex: allow well beyond any sample capture. */
-const MAX_OUTPUT_BYTES = 1 << 30;
+/** Frames are printed as hex: allow well beyond any sample capture, below V8's longest string (~512 MiB). */
+const MAX_OUTPUT_BYTES = 1 << 28;
 
 export type OracleLine = Readonly<Record<string, unknown>>;
 
