@@ -18,7 +18,8 @@ import { Replay, type ReplayClock, type ReplayStatus } from '../dataplane/replay
 import { parseHostPort } from '../dataplane/vxlan.js';
 import { readCapture, requireEthernet, type Capture } from '../dataplane/capture/index.js';
 import { ApiError, badRequest, conflict, notFound } from './api-error.js';
-import { resolveConfined } from './confined-path.js';
+import { resolveConfined, resolveConfinedOutput } from './confined-path.js';
+import { PcapFileCapture } from '../dataplane/pcap-capture.js';
 import type { DaemonMetrics } from './metrics.js';
 import {
   ObjectRejectedError, type EngineName, type LoadedObject, type ObjectLoader,
@@ -90,6 +91,8 @@ export class ControlPlane {
   private readonly mapsById = new Map<string, MapRecord>();
   private readonly pinned = new Map<string, MapRecord>();
   private readonly attachments = new Map<string, PersistedAttachment>();
+  /** The engine actually running each interface's programs (the JIT may fall back to the interpreter). */
+  private readonly runningEngine = new Map<string, EngineName>();
   private readonly replays = new Map<string, Replay>();
   private nextProgramId = 1;
   private nextMapId = 1;
@@ -119,6 +122,14 @@ export class ControlPlane {
       throw err;
     }
     if (!restored) this.nextProgramId++;
+    // The daemon reads every CPU's perf buffer (the SSE stream), as perf_buffer__new opens one perf event
+    // per CPU: without a reader in the slot, bpf_perf_event_output returns -ENOENT.
+    for (const map of obj.maps) {
+      if (map.params.type !== MapType.PERF_EVENT_ARRAY) continue;
+      for (let cpu = 0; cpu < Math.min(this.d.datapath.cpus, map.params.maxEntries); cpu++) {
+        map.write(Uint8Array.of(cpu & 0xff, cpu >>> 8, 0, 0), [Uint8Array.of((cpu + 1) & 0xff, (cpu + 1) >>> 8, 0, 0)], UpdateFlag.ANY);
+      }
+    }
     const maps = obj.maps.map((map, index): MapRecord => {
       const shared = obj.pinned.has(map.name) ? this.pinned.get(map.name) : undefined;
       if (shared && shared.map.addr === map.addr) return shared;
@@ -182,6 +193,10 @@ export class ControlPlane {
         try { parseHostPort(hp); } catch (err) { throw badRequest((err as Error).message, { value: hp }); }
       }
     }
+    const capturePaths = {
+      pass: spec.capture?.pass !== undefined ? await resolveConfinedOutput(this.d.pcapsDir, 'pcaps', spec.capture.pass) : undefined,
+      tx: spec.capture?.tx !== undefined ? await resolveConfinedOutput(this.d.pcapsDir, 'pcaps', spec.capture.tx) : undefined,
+    };
     let created: NetInterface[];
     try {
       created = await this.d.datapath.addInterface(spec, restored?.ifindex, restored?.peerIfindex);
@@ -192,6 +207,8 @@ export class ControlPlane {
       }
       throw err;
     }
+    if (capturePaths.pass) created[0]!.passSink = new PcapFileCapture(capturePaths.pass);
+    if (capturePaths.tx) created[0]!.txSink = new PcapFileCapture(capturePaths.tx);
     if (!restored) await this.persistState();
     return { name: created[0]!.name, ifindex: created[0]!.ifindex, kind: created[0]!.kind, ...(created[1] ? { peer: { name: created[1].name, ifindex: created[1].ifindex } } : {}) };
   }
@@ -203,16 +220,17 @@ export class ControlPlane {
       name: i.name, ifindex: i.ifindex, kind: i.kind,
       ...(spec.kind === 'veth' ? { peer: spec.peer } : {}),
       ...(spec.kind === 'vxlan' ? { vni: spec.vni, listen: spec.listen, remote: spec.remote } : {}),
-      attachment: att ? this.attachmentJson(att) : null,
+      ...(spec.capture ? { capture: spec.capture } : {}),
+      attachment: att ? this.attachmentJson(att, this.runningEngine.get(i.name) ?? att.engine) : null,
       counters: { ...i.stats },
     };
   }
 
-  private attachmentJson(a: PersistedAttachment) {
+  private attachmentJson(a: PersistedAttachment, engine: EngineName) {
     const stages = a.stages.map((s) => ({ ...s, programName: this.programs.get(s.program)?.name ?? s.program }));
-    if (a.chain) return { engine: a.engine, harden: a.harden, chain: stages };
+    if (a.chain) return { engine, harden: a.harden, chain: stages };
     const s = stages[0]!;
-    return { program: s.program, programName: s.programName, entry: s.entry, engine: a.engine, harden: a.harden };
+    return { program: s.program, programName: s.programName, entry: s.entry, engine, harden: a.harden };
   }
 
   listInterfaces() { return this.d.datapath.interfaces.map((i) => this.interfaceJson(i)); }
@@ -232,6 +250,7 @@ export class ControlPlane {
     const a = this.attachments.get(iface);
     if (!a) return;
     this.attachments.delete(iface);
+    this.runningEngine.delete(iface);
     for (const s of a.stages) this.programs.get(s.program)?.attachedTo.delete(iface);
   }
 
@@ -280,6 +299,7 @@ export class ControlPlane {
 
   private async applyAttachment(ifname: string, att: PersistedAttachment): Promise<void> {
     const specs: StageSpec[] = [];
+    let engine: EngineName = att.engine;
     for (const s of att.stages) {
       const p = this.program(s.program);
       let prepared;
@@ -290,6 +310,7 @@ export class ControlPlane {
         throw err;
       }
       this.d.metrics.jitCompileSeconds.observe({ program: p.name }, prepared.compileSeconds);
+      engine = prepared.engine;
       const label = p.obj.programs.length > 1 ? `${p.name}/${s.entry}` : p.name;
       specs.push({ program: label, recipe: prepared.recipe, chainCallActions: s.chainCallActions });
     }
@@ -301,6 +322,7 @@ export class ControlPlane {
     }
     this.forgetAttachment(ifname);
     this.attachments.set(ifname, att);
+    this.runningEngine.set(ifname, engine);
     for (const s of att.stages) this.programs.get(s.program)?.attachedTo.add(ifname);
   }
 
@@ -368,12 +390,15 @@ export class ControlPlane {
   async updateEntry(id: string, keyHex: string, body: { value?: string; values?: string[] }, flags: 'any' | 'noexist' | 'exist'): Promise<void> {
     const m = this.mapRecord(id);
     const p = m.map.params;
-    if (p.type === MapType.PROG_ARRAY) {
-      throw new ApiError('unsupported', 'PROG_ARRAY updates over the API are not supported yet', { map: m.name });
-    }
     const key = parseHex(keyHex, p.keySize, 'key');
     let values: Uint8Array[];
-    if (body.values !== undefined) {
+    if (p.type === MapType.PROG_ARRAY && body.value?.startsWith('@')) {
+      // A program of the same object, by name (tail calls cannot leave the object they were linked in).
+      const entry = body.value.slice(1);
+      const slot = this.programs.get(m.programId)?.obj.progArrayValue(entry);
+      if (!slot) throw badRequest(`PROG_ARRAY '${m.name}': no program '${entry}' in the object that owns it`, { value: body.value });
+      values = [slot];
+    } else if (body.values !== undefined) {
       if (!m.map.perCpu) throw badRequest(`map '${m.name}' is not per-CPU: give value, not values`);
       if (body.values.length !== m.map.ncpus) throw badRequest(`map '${m.name}' has ${m.map.ncpus} CPUs, got ${body.values.length} values`);
       values = body.values.map((v) => parseHex(v, p.valueSize, 'value'));
@@ -491,6 +516,7 @@ export class ControlPlane {
 
   /** Every map with what the data path wrote (the 5 s snapshot and the one on SIGTERM). */
   async snapshot(): Promise<void> {
+    this.d.datapath.flushCaptures();
     for (const m of this.mapsById.values()) {
       if (m.map.params.flags & 0x8 /* BPF_F_RDONLY */) continue;
       await this.persistMap(m);

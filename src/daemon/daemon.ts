@@ -74,12 +74,11 @@ export class Daemon {
     const port = new URL(address).port;
     const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
     const daemon = new Daemon(app, cp, events, datapath, log, `http://${host}:${port}`);
-    if (store) {
-      daemon.snapshotTimer = setInterval(() => {
-        cp.snapshot().catch((err: unknown) => log.error({ err }, 'snapshot failed'));
-      }, SNAPSHOT_INTERVAL_MS);
-      daemon.snapshotTimer.unref();
-    }
+    // Snapshots also flush interface captures, so the timer runs with or without a state dir.
+    daemon.snapshotTimer = setInterval(() => {
+      cp.snapshot().catch((err: unknown) => log.error({ err }, 'snapshot failed'));
+    }, SNAPSHOT_INTERVAL_MS);
+    daemon.snapshotTimer.unref();
     log.info({ url: daemon.url, workers: cfg.workers, arenaSize: cfg.arenaSize, stateDir: cfg.stateDir }, 'serving');
     return daemon;
   }

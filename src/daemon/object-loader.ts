@@ -35,6 +35,8 @@ export interface LoadedObject {
   runConfig(entry: string): XdpRunConfig | undefined;
   /** Compile (or prepare for the interpreter) one entry: the recipe every worker builds its processor from. */
   prepare(entry: string, opts: { readonly engine: EngineName; readonly harden: boolean }): Promise<PreparedEntry>;
+  /** The PROG_ARRAY slot value naming program `entry` of this object (tail calls stay within an object). */
+  progArrayValue(entry: string): Uint8Array | undefined;
   /** BTF rendering of an entry of map `mapIndex`, when available. */
   describeEntry?(mapIndex: number, key: Uint8Array, value: Uint8Array): EntryJson;
   /** Free the object's maps (except pinned maps still used by another object), where the runtime can. */

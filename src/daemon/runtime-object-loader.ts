@@ -56,7 +56,7 @@ export class RuntimeObjectLoader implements ObjectLoader {
     const verifierSeconds = (performance.now() - t0) / 1000;
     let rt: Runtime;
     try {
-      rt = Runtime.load(this.arena, spec, { seed: this.seed, trace: () => undefined });
+      rt = Runtime.load(this.arena, spec, { seed: this.seed, events: () => undefined });
     } catch (err) {
       throw refusal(err) ?? err;
     }
@@ -69,6 +69,10 @@ export class RuntimeObjectLoader implements ObjectLoader {
       verifier: { programs: verified },
       verifierSeconds,
       runConfig: (entry) => spec.runConfigs.get(entry),
+      progArrayValue: (entry) => {
+        const id = rt.programId(entry);
+        return id === undefined ? undefined : Uint8Array.of(id & 0xff, (id >>> 8) & 0xff, (id >>> 16) & 0xff, id >>> 24);
+      },
       describeEntry: (mapIndex, key, value) => {
         const m = spec.maps[mapIndex];
         const btf = spec.btf;

@@ -61,6 +61,15 @@ export const interfaceBody = {
     vni: { type: 'integer', minimum: 0, maximum: 16777215 },
     listen: { type: 'string', description: 'HOST:PORT of the local VXLAN UDP socket' },
     remote: { type: 'string', description: 'HOST:PORT VXLAN frames are sent to' },
+    capture: {
+      type: 'object',
+      description: 'record traffic to pcap files inside the pcaps directory (truncated when the daemon restarts)',
+      properties: {
+        pass: { type: 'string', minLength: 1, description: 'frames delivered to the stack side (XDP_PASS)' },
+        tx: { type: 'string', minLength: 1, description: 'frames leaving the interface (XDP_TX, redirects to it)' },
+      },
+      additionalProperties: false,
+    },
   },
   additionalProperties: false,
   allOf: [
@@ -94,6 +103,7 @@ export const interfaceSchema = {
   properties: {
     name: { type: 'string' }, ifindex: { type: 'integer' }, kind: { type: 'string' },
     peer: { type: 'string' }, vni: { type: 'integer' }, listen: { type: 'string' }, remote: { type: 'string' },
+    capture: { type: 'object', properties: { pass: { type: 'string' }, tx: { type: 'string' } } },
     attachment: attachmentInfo,
     counters: {
       type: 'object',

@@ -169,6 +169,8 @@ export class Datapath {
       this.byName.delete(i.name);
       this.byIndex.delete(i.ifindex);
       await i.vxlan?.close();
+      i.passSink?.close?.();
+      i.txSink?.close?.();
     }
     return gone;
   }
@@ -426,8 +428,17 @@ export class Datapath {
     return rows;
   }
 
+  /** Write out buffered captures (the daemon calls this with its snapshots). */
+  flushCaptures(): void {
+    for (const i of this.byIndex.values()) { i.passSink?.flush?.(); i.txSink?.flush?.(); }
+  }
+
   async close(): Promise<void> {
-    for (const i of this.byIndex.values()) await i.vxlan?.close();
+    for (const i of this.byIndex.values()) {
+      await i.vxlan?.close();
+      i.passSink?.close?.();
+      i.txSink?.close?.();
+    }
     await this.pool.close();
   }
 }

@@ -7,14 +7,25 @@ import type { VxlanEndpoint } from './vxlan.js';
 
 export type InterfaceKind = 'pcap' | 'veth' | 'vxlan';
 
+/** Optional recording of an interface's traffic: pcap paths (inside the daemon's pcaps directory). */
+export interface CaptureSpec {
+  /** Frames delivered to the stack side (XDP_PASS, or no program). */
+  readonly pass?: string;
+  /** Frames leaving the interface (XDP_TX, redirects to it). */
+  readonly tx?: string;
+}
+
 export type InterfaceSpec =
-  | { readonly name: string; readonly kind: 'pcap' }
-  | { readonly name: string; readonly kind: 'veth'; readonly peer: string }
-  | { readonly name: string; readonly kind: 'vxlan'; readonly vni: number; readonly listen: string; readonly remote: string };
+  | { readonly name: string; readonly kind: 'pcap'; readonly capture?: CaptureSpec }
+  | { readonly name: string; readonly kind: 'veth'; readonly peer: string; readonly capture?: CaptureSpec }
+  | { readonly name: string; readonly kind: 'vxlan'; readonly vni: number; readonly listen: string; readonly remote: string; readonly capture?: CaptureSpec };
 
 /** Where an interface's frames can be recorded: PASS → its stack side, TX → what leaves it. */
 export interface FrameSink {
   write(frame: Uint8Array, tsNs: bigint): void;
+  /** Push out anything buffered (periodically, and before the interface goes away). */
+  flush?(): void;
+  close?(): void;
 }
 
 export class InterfaceStats {

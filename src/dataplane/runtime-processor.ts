@@ -45,7 +45,13 @@ export async function createProcessor(memory: ArenaMemory, raw: unknown, _cpu: n
   const clock = new BatchSelectedClock(spec.seed);
   const events: ProcessorEvent[] = [];
   const rt = Runtime.attach(arena, spec.runtime, {
-    clock, trace: (cpu, text) => { events.push({ type: 'trace', cpu, ts: Number(clock.monotonicNs()), data: text }); },
+    clock,
+    events: (e) => {
+      const ts = Number(clock.monotonicNs());
+      events.push(e.type === 'trace'
+        ? { type: 'trace', cpu: e.cpu, ts, data: e.text }
+        : { type: e.type, map: e.map, cpu: e.cpu, ts, data: Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString('hex') });
+    },
   });
   const engine = await ENGINES[spec.engine](rt, { harden: spec.harden });
   const program = rt.programs.get(spec.entry);
