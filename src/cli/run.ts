@@ -16,7 +16,6 @@ import { MapCreateError } from '../vm/maps/map-header.js';
 import { MapsFileError, parseMapsLine, parseMapsText, type MapsLine } from '../vm/maps-file.js';
 import { EngineUnavailableError } from '../vm/runtime/engine.js';
 import type { EngineName } from '../vm/runtime/engines.js';
-import { FrameTooBigError } from '../vm/runtime/frame-runner.js';
 import { LinkError } from '../vm/runtime/link.js';
 import { ProgramSelectionError, runCapture, type RunFrame } from '../vm/runtime/run-capture.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
@@ -30,7 +29,7 @@ class UsageError extends Error {}
 /** Errors that mean bad usage or bad input (exit 2), as opposed to a failed run (exit 1). */
 const INPUT_ERRORS = [
   UsageError, ObjectFormatError, UnsupportedFeatureError, CaptureFormatError, UnsupportedLinkTypeError, MapsFileError,
-  GlobalDataError, EngineUnavailableError, ProgramSelectionError, LinkError, MapCreateError, ArenaFullError, FrameTooBigError,
+  GlobalDataError, EngineUnavailableError, ProgramSelectionError, LinkError, MapCreateError, ArenaFullError
 ];
 
 interface RunArgs {

@@ -2,9 +2,8 @@
  * The map-type catalogue: which BPF_MAP_TYPE_* the runtime can create, and how to rebuild a map object
  * from its arena header (a worker thread or the control plane only needs the header address).
  *
- * The catalogue of the next issue (LRU_HASH, LRU_PERCPU_HASH, LPM_TRIE, DEVMAP, DEVMAP_HASH, CPUMAP,
- * XSKMAP, PROG_ARRAY, ARRAY_OF_MAPS, HASH_OF_MAPS, RINGBUF, PERF_EVENT_ARRAY, QUEUE, STACK) slots in here as
- * one more row each; until then an object using one fails to load with UnsupportedMapTypeError naming it.
+ * Any other type (SOCKMAP, cgroup/task storage, STRUCT_OPS, USER_RINGBUF, ARENA...) fails to load with
+ * UnsupportedMapTypeError naming it.
  */
 import type { Arena } from '../arena.js';
 import { UnsupportedFeatureError } from '../../ebpf/loader-errors.js';
@@ -62,18 +61,11 @@ const KINDS: ReadonlyMap<number, MapKind> = new Map([
   ...[MapType.DEVMAP, MapType.CPUMAP, MapType.XSKMAP, MapType.PROG_ARRAY, MapType.PERF_EVENT_ARRAY, MapType.ARRAY_OF_MAPS].map((t): [number, MapKind] => [t, slotKind]),
 ]);
 
-/** Array-like maps: every index always exists, so a dump lists every index. */
-export const ARRAY_LIKE_MAP_TYPES: ReadonlySet<number> = new Set([MapType.ARRAY, MapType.PERCPU_ARRAY]);
-
 export class UnsupportedMapTypeError extends UnsupportedFeatureError {
   constructor(readonly mapName: string, readonly mapType: number) {
     super(mapTypeName(mapType), `map '${mapName}': ${mapTypeName(mapType)} is not supported`);
     this.name = 'UnsupportedMapTypeError';
   }
-}
-
-export function isMapTypeSupported(type: number): boolean {
-  return KINDS.has(type);
 }
 
 export function createMap(arena: Arena, p: MapParams, opts: MapCreateOptions = {}): BpfMap {

@@ -76,6 +76,12 @@ export class FrameRunner {
   }
 
   run(index: number, frame: Uint8Array, tsNs = 0n): FrameOutcome {
+    if (Math.ceil(Math.max(0, frame.length - MAX_LINEAR) / FRAG_SIZE) > MAX_FRAGS) {
+      // The kernel's test_run refuses it (-E2BIG); here it is that frame's error, and the run goes on.
+      const error = new FrameTooBigError(frame.length).message;
+      const record: FrameRecord = { i: index, action: actionName(XdpAction.ABORTED), len: frame.length, sha1: createHash('sha1').update(frame).digest('hex'), error };
+      return { record, retval: XdpAction.ABORTED, output: frame };
+    }
     this.place(frame);
     this.runtime.clock.enterFrame(tsNs);
     let retval: number = XdpAction.ABORTED;
@@ -106,7 +112,6 @@ export class FrameRunner {
     const linear = Math.min(frame.length, MAX_LINEAR);
     const rest = frame.length - linear;
     const nFrags = Math.ceil(rest / FRAG_SIZE);
-    if (nFrags > MAX_FRAGS) throw new FrameTooBigError(frame.length);
     const arena = this.runtime.arena;
     const u8 = arena.u8;
     // test_run's buffer is zeroed (kzalloc): headroom and tailroom read as zeros.
