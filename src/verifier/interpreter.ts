@@ -14,7 +14,7 @@ import { AluOp, AtomicOp, CallSrc, Class, JmpOp, Mode, Source, classOf, modeOf, 
 import { assertionsOf } from './assertions.js';
 import { buildCfg, CfgViolation, type Cfg, jumpTargetOf } from './cfg.js';
 import { type DischargeEnv, discharge, isGplCompatible } from './domain/discharge.js';
-import { type AccessFact, MAX_PACKET_OFF, MAX_VAR_OFF, loadedValue } from './domain/memory.js';
+import { type AccessFact, MAX_PACKET_OFF, MAX_VAR_OFF, checkHelperMem, loadedValue } from './domain/memory.js';
 import {
   type Reg, NOT_INIT, constReg, isMaybeNull, isPktAny, isPointer, nonNullType, pointerReg, scalarReg, typeName, unknownScalar,
 } from './domain/reg.js';
@@ -129,7 +129,9 @@ class Interpreter {
     const work: Path[] = [];
     for (const [start, sig] of this.globals) {
       const f = Frame.entry(0, start, -1);
-      sig.forEach((kind, i) => { f.regs[i + 1] = kind === 'ctx' ? pointerReg('ctx') : unknownScalar(); });
+      sig.forEach((kind, i) => {
+        f.regs[i + 1] = kind === 'ctx' ? pointerReg('ctx') : kind === 'scalar' ? unknownScalar() : pointerReg('mem_or_null', { size: kind.mem, id: this.newId() });
+      });
       work.push({ state: new State([f], new Map()), idx: start, cp: null });
     }
     work.push({ state: new State([entry], new Map()), idx: 0, cp: null });
@@ -568,6 +570,13 @@ class Interpreter {
           if (r.t !== 'ctx' || r.off !== 0 || !isConst(r.s) || r.s.var.value !== 0n) {
             throw new RuleViolation(`arg#${i} expects pointer to ctx`, `${this.funcName(target)} takes the ctx pointer, unmodified, as argument ${i + 1}`);
           }
+        } else if (typeof kind === 'object') {
+          // NULL, or memory the callee may read and write in full.
+          if (!(r.t === 'scalar' && isConst(r.s) && r.s.var.value === 0n)) {
+            const what = `${this.funcName(target)} argument ${i + 1} (${kind.mem} bytes)`;
+            checkHelperMem(st, this.env, i + 1, kind.mem, kind.mem, false, what);
+            checkHelperMem(st, this.env, i + 1, kind.mem, kind.mem, true, what);
+          }
         } else if (r.t !== 'scalar') {
           throw new RuleViolation(`${R} is not a scalar`, `${this.funcName(target)} takes a number as argument ${i + 1}`);
         }
@@ -841,7 +850,8 @@ function widenStack(f: Frame): void {
   }
 }
 
-type ParamKind = 'scalar' | 'ctx';
+/** A global function parameter: a number, the ctx, or a pointer to `size` bytes of memory or NULL. */
+type ParamKind = 'scalar' | 'ctx' | { readonly mem: number };
 
 /**
  * The parameters of each global (non-static) function whose BTF prototype has only integer, enum and
@@ -863,7 +873,13 @@ function globalSignatures(spec: ProgramSpec, obj: ObjectSpec): Map<number, Param
       const t = btf.resolve(p.type);
       if (t.kind === 'int' || t.kind === 'enum' || t.kind === 'enum64') kinds.push('scalar');
       else if (t.kind === 'ptr' && btf.resolve(t.type).name === 'xdp_md') kinds.push('ctx');
-      else break;
+      else if (t.kind === 'ptr') {
+        // btf_prepare_func_args: a pointer to a sized type is PTR_TO_MEM | PTR_MAYBE_NULL of that size.
+        let size = 0;
+        try { size = btf.sizeOf(t.type); } catch { break; }
+        if (size <= 0) break;
+        kinds.push({ mem: size });
+      } else break;
     }
     if (kinds.length === proto.params.length) out.set(f.insn, kinds);
   }
@@ -871,7 +887,7 @@ function globalSignatures(spec: ProgramSpec, obj: ObjectSpec): Map<number, Param
 }
 
 /** Pointer types the kernel knows are never NULL (reg_not_null). */
-const NEVER_NULL: ReadonlySet<Reg['t']> = new Set(['map_value', 'ringbuf_mem']);
+const NEVER_NULL: ReadonlySet<Reg['t']> = new Set(['map_value', 'ringbuf_mem', 'mem']);
 
 /** get_constant_map_key: the key a stack pointer points at, when the stack holds a known constant there. */
 function constStackKey(st: State, key: Reg, size: number): bigint | undefined {

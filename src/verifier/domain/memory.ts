@@ -65,6 +65,7 @@ export function checkAccess(
         reg.t === 'pkt_end' ? 'data_end marks the end of the packet and cannot be dereferenced; compare pointers against it instead' : 'a map pointer is only an argument for map helpers');
     case 'map_value_or_null':
     case 'ringbuf_mem_or_null':
+    case 'mem_or_null':
     case 'map_ptr_or_null':
       throw new RuleViolation(`${R} invalid mem access '${typeName(reg.t)}'`,
         `${R} may be NULL: check it (if (!p) ...) before dereferencing it`);
@@ -78,6 +79,7 @@ export function checkAccess(
     case 'map_value':
       return mapAccess(reg, R, insnOff, size, mode, value, env);
     case 'ringbuf_mem':
+    case 'mem':
       return memAccess(reg, R, insnOff, size, mode, value, env);
     case 'map_key': {
       if (mode !== 'read') throw new RuleViolation(`${R} cannot write into map_key`, 'the key a bpf_for_each_map_elem callback receives is read-only');
@@ -199,7 +201,7 @@ function mapAccess(reg: Reg, R: string, insnOff: number, size: number, mode: Acc
 }
 
 function memAccess(reg: Reg, R: string, insnOff: number, size: number, mode: AccessMode, value: Reg | undefined, env: AccessEnv): AccessResult {
-  const o = boundsCheck(reg, R, insnOff, size, reg.size, 'memory', '(ring buffer reservation)');
+  const o = boundsCheck(reg, R, insnOff, size, reg.size, 'memory', reg.t === 'mem' ? '(a global function\'s pointer argument)' : '(ring buffer reservation)');
   if (mode !== 'read') leakCheck(env, value, 'mem', 'value');
   return { fact: o >= 0 ? { region: 'mem', offset: o } : { region: 'mem' }, loaded: mode === 'read' ? scalarReg(scalarOfSize(size)) : undefined };
 }
@@ -372,6 +374,7 @@ export function checkHelperMem(state: State, env: AccessEnv, regNo: number, size
       if (maxSize > 0) mapAccess(reg, R, 0, maxSize, write ? 'write' : 'read', undefined, env);
       return;
     case 'ringbuf_mem':
+    case 'mem':
       if (maxSize > 0) memAccess(reg, R, 0, maxSize, write ? 'write' : 'read', undefined, env);
       return;
     case 'map_key':

@@ -20,6 +20,8 @@ export type RegType =
   | 'map_value_or_null'
   | 'ringbuf_mem'           // PTR_TO_MEM | MEM_RINGBUF, a reference that must be released
   | 'ringbuf_mem_or_null'
+  | 'mem'                   // PTR_TO_MEM of `size` bytes: a global function's pointer parameter
+  | 'mem_or_null'
   | 'map_key'               // PTR_TO_MAP_KEY: a bpf_for_each_map_elem callback's key (read-only)
   | 'func_ptr';             // PTR_TO_FUNC: a callback; `off` is the function's first instruction
 
@@ -79,6 +81,8 @@ export function typeName(t: RegType): string {
     case 'ringbuf_mem': return 'ringbuf_mem';
     case 'ringbuf_mem_or_null': return 'ringbuf_mem_or_null';
     case 'map_key': return 'map_key';
+    case 'mem': return 'mem';
+    case 'mem_or_null': return 'mem_or_null';
     case 'func_ptr': return 'func';
   }
 }
