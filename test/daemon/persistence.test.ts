@@ -30,7 +30,7 @@ test('after kill -9 the daemon comes back with programs, interfaces, attachments
   assert.deepEqual(ifaces.map((i: { name: string; ifindex: number }) => [i.name, i.ifindex]).sort(), [['p0', 3], ['pa', 1], ['pb', 2]]);
   assert.equal(ifaces.find((i: { name: string }) => i.name === 'p0').attachment.program, fw.json.id);
   const entries = (await d2.req('GET', `/v1/maps/${blocked}/entries`)).json.entries;
-  assert.deepEqual(entries, [{ key: '1700', value: '01' }]);
+  assert.deepEqual(entries, [{ key: '1700', value: '01', keyJson: 23, valueJson: 1 }]);
   assert.deepEqual((await d2.req('GET', `/v1/maps/${hits}/entries`)).json.entries, before);
   // A new program gets a fresh id, not one of the restored ones.
   const again = await d2.req('POST', '/v1/programs', { path: 'xdp_pass.o' });
