@@ -60,6 +60,11 @@ export interface BenchOptions {
   readonly program?: string;
   readonly maps?: string;
   readonly engines: readonly BenchEngine[];
+  /**
+   * CPUs replaying side by side (default 1), each on its own worker thread and copy of the frames, over the
+   * one arena. nsPerPacket stays CPU time per packet; mpps is then cpus × 1000 / nsPerPacket.
+   */
+  readonly cpus?: number;
   /** Cap of the measurement of our engines, ms, shared equally by the engines. */
   readonly windowMs: number;
   /** Skip the kernel, with this reason (e.g. XDPJIT_NO_KERNEL, or a suite without root). */
@@ -100,31 +105,39 @@ export async function benchObject(opts: BenchOptions): Promise<{ report: BenchRe
   const frames = capture.frames.map((f) => f.data);
   const mapLines: MapsLine[] = opts.maps ? parseMapsText(Buffer.from(readInput(opts.maps, 'maps file')).toString('utf8'), opts.maps) : [];
 
-  const arena = Arena.create({ maxBytes: 1 << 30, cpus: Math.min(availableParallelism(), 64) });
+  const cpus = opts.cpus ?? 1;
+  const arena = Arena.create({ maxBytes: 1 << 30, cpus: Math.max(cpus, Math.min(availableParallelism(), 64)) });
+  const subjects: BenchSubject[] = [];
   const pairs: { engine: BenchEngine; program: BenchSubject; floor: BenchSubject }[] = [];
-  for (const engine of opts.engines) {
-    const program = await loadSubject(arena, spec, frames, { engine, mapLines, ...(opts.program !== undefined ? { program: opts.program } : {}) });
-    const floor = await loadSubject(arena, floorSpec, frames, { engine });
-    pairs.push({ engine, program, floor });
-  }
-  // Each engine's program and floor side by side, engines one after the other (the interpreter's steps are
-  // hundreds of times the JIT's: in one round-robin they would starve the JIT's rounds).
   const measured: Measured[] = [];
-  for (const p of pairs) {
-    measured.push(...measureSideBySide([p.program, p.floor], {
-      capMs: opts.windowMs / pairs.length,
-      onProgress: (f) => opts.onProgress?.(p.engine, f),
-    }));
-  }
-
   const faults: BenchDetails['faults'][number][] = [];
-  const results: EngineFigures[] = pairs.map((p, i) => {
-    const counted = p.program.countedPass();
-    if (counted.errors > 0) faults.push({ engine: p.engine, errors: counted.errors, ...(counted.firstError !== undefined ? { firstError: counted.firstError } : {}) });
-    const x = measured[2 * i]!.nsPerPacket;
-    const f = measured[2 * i + 1]!.nsPerPacket;
-    return { engine: p.engine, nsPerPacket: x, mpps: 1000 / x, floorNsPerPacket: f, marginalNsPerPacket: x - f, actions: counted.actions };
-  });
+  const results: EngineFigures[] = [];
+  try {
+    for (const engine of opts.engines) {
+      const program = await loadSubject(arena, spec, frames, { engine, mapLines, cpus, ...(opts.program !== undefined ? { program: opts.program } : {}) });
+      subjects.push(program);
+      const floor = await loadSubject(arena, floorSpec, frames, { engine, cpus });
+      subjects.push(floor);
+      pairs.push({ engine, program, floor });
+    }
+    // Each engine's program and floor side by side, engines one after the other (the interpreter's steps are
+    // hundreds of times the JIT's: in one round-robin they would starve the JIT's rounds).
+    for (const p of pairs) {
+      measured.push(...measureSideBySide([p.program, p.floor], {
+        capMs: opts.windowMs / pairs.length,
+        onProgress: (f) => opts.onProgress?.(p.engine, f),
+      }));
+    }
+    pairs.forEach((p, i) => {
+      const counted = p.program.countedPass();
+      if (counted.errors > 0) faults.push({ engine: p.engine, errors: counted.errors, ...(counted.firstError !== undefined ? { firstError: counted.firstError } : {}) });
+      const x = measured[2 * i]!.nsPerPacket;
+      const f = measured[2 * i + 1]!.nsPerPacket;
+      results.push({ engine: p.engine, nsPerPacket: x, mpps: (cpus * 1000) / x, floorNsPerPacket: f, marginalNsPerPacket: x - f, actions: counted.actions });
+    });
+  } finally {
+    await Promise.all(subjects.map((s) => s.close()));
+  }
   const program = pairs[0]?.program.program ?? opts.program ?? '';
 
   const repeat = kernelRepeat(opts.windowMs, frames.length);

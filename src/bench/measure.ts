@@ -6,14 +6,15 @@
  * checks of every subject's median agree within `tolerance`, or at the (wall-clock) time cap.
  *
  * Samples are timed in this process's CPU time (getrusage user + system, which Linux keeps to the ns from
- * the scheduler's sum_exec_runtime), not wall time: with many processes sharing two cores, wall time counts
+ * the scheduler's sum_exec_runtime; all threads, so CPU workers count and a main thread blocked waiting for
+ * them does not), not wall time: with many processes sharing two cores, wall time counts
  * the slices spent waiting for a core. The kernel's test_run timer likewise stops while it yields the CPU
  * (net/bpf/test_run.c bpf_test_timer_continue: bpf_test_timer_leave/enter around cond_resched).
  */
 
 export interface Timed {
-  /** Runs one unit of work; returns the packets it ran. */
-  step(): number;
+  /** Runs `steps` units of work; returns the packets they ran. */
+  run(steps: number): number;
 }
 
 export interface MeasureOptions {
@@ -57,9 +58,8 @@ export function median(xs: readonly number[]): number {
 }
 
 function timeSteps(s: Timed, steps: number): { ns: number; packets: number } {
-  let packets = 0;
   const t0 = cpuNow();
-  for (let p = 0; p < steps; p++) packets += s.step();
+  const packets = s.run(steps);
   return { ns: cpuNow() - t0, packets };
 }
 
