@@ -126,13 +126,20 @@ export class Arena {
   get u32(): Uint32Array { this.refresh(); return this.u32view; }
   get dv(): DataView { this.refresh(); return this.dataView; }
 
+  /**
+   * The memory only grows in `bump`, which moves the cursor past the old end after growing; so views need
+   * rebuilding exactly when the cursor is beyond them. Reading `memory.buffer` on every access instead costs
+   * a wrapper object per call on shared memory.
+   */
   private refresh(): void {
+    if (Atomics.load(this.u32view, (CONTROL_BLOCK + ArenaCtl.CURSOR) >>> 2) > this.u8view.byteLength) this.rebuild();
+  }
+
+  private rebuild(): void {
     const buf = this.memory.buffer;
-    if (buf.byteLength !== this.u8view.byteLength) {
-      this.u8view = new Uint8Array(buf);
-      this.u32view = new Uint32Array(buf);
-      this.dataView = new DataView(buf);
-    }
+    this.u8view = new Uint8Array(buf);
+    this.u32view = new Uint32Array(buf);
+    this.dataView = new DataView(buf);
   }
 
   private ctl(off: number): number { return Atomics.load(this.u32, (CONTROL_BLOCK + off) >>> 2); }
@@ -211,8 +218,9 @@ export class Arena {
       // Grow by at least a quarter of what we have, so that many small allocations do not grow page by page.
       const want = Math.min(this.maxBytes, Math.max(roundUp(end, WASM_PAGE), roundUp(have * 1.25, WASM_PAGE)));
       this.memory.grow((want - have) / WASM_PAGE);
+      this.rebuild();
     }
-    const u32 = this.u32;
+    const u32 = this.u32view;
     u32[block >>> 2] = blockSize;
     u32[(block + 4) >>> 2] = 0;
     Atomics.store(u32, cursorIdx, end);

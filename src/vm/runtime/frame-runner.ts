@@ -56,6 +56,8 @@ export class FrameRunner {
   private readonly slot: number;
   private readonly desc: number;
   private fragTable = 0;
+  /** End of the slot bytes the last frame may have written (its final data_end, or its original end). */
+  private dirtyEnd = 0;
   private readonly pages: number[] = [];
 
   constructor(private readonly runtime: Runtime, private readonly prog: PreparedXdp, opts: FrameRunnerOptions = {}) {
@@ -63,6 +65,7 @@ export class FrameRunner {
     this.ifindex = opts.ifindex ?? 1;
     this.rxQueue = opts.rxQueue ?? 0;
     this.slot = runtime.arena.alloc(FRAME_SLOT_SIZE, 'frame slot');
+    this.dirtyEnd = this.slot + FRAME_SLOT_SIZE;
     this.desc = runtime.arena.alloc(DESC_SIZE, 'frame descriptor');
   }
 
@@ -95,6 +98,7 @@ export class FrameRunner {
     const u32 = this.runtime.arena.u32;
     const d = this.desc >>> 2;
     u32[d + Desc.ACTION / 4] = retval;
+    this.dirtyEnd = Math.min(this.slot + FRAME_SLOT_SIZE, Math.max(this.slot + XDP_PACKET_HEADROOM + Math.min(frame.length, MAX_LINEAR), u32[d + Desc.DATA_END / 4]!));
     const redirect = retval === XdpAction.REDIRECT && error === undefined ? this.redirectTarget() : undefined;
     const output = this.output();
     const record: FrameRecord = {
@@ -114,12 +118,16 @@ export class FrameRunner {
     const nFrags = Math.ceil(rest / FRAG_SIZE);
     const arena = this.runtime.arena;
     const u8 = arena.u8;
-    // test_run's buffer is zeroed (kzalloc): headroom and tailroom read as zeros.
-    u8.fill(0, this.slot, this.slot + FRAME_SLOT_SIZE);
+    // test_run's buffer is zeroed (kzalloc): headroom and tailroom read as zeros. Only what the previous
+    // frame may have touched is cleared: the headroom, and from this frame's end to where the last one ended
+    // (filling a shared buffer costs about a nanosecond a byte).
     const data = this.slot + XDP_PACKET_HEADROOM;
+    u8.fill(0, this.slot, data);
+    if (this.dirtyEnd > data + linear) u8.fill(0, data + linear, this.dirtyEnd);
     u8.set(frame.subarray(0, linear), data);
     if (nFrags > 0) this.placeFrags(frame.subarray(linear), nFrags);
-    const w = (off: number, v: number): void => { arena.u32[(this.desc + off) >>> 2] = v >>> 0; };
+    const u32 = arena.u32;
+    const w = (off: number, v: number): void => { u32[(this.desc + off) >>> 2] = v >>> 0; };
     w(Desc.DATA, data);
     w(Desc.DATA_END, data + linear);
     w(Desc.DATA_META, data);
