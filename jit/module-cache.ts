@@ -1,7 +1,7 @@
 /**
  * Compiled-module cache (design.md §3): keyed by the program bytes *and* everything the code was specialised
  * on — the header of every map the program names (inline lookups bake in layout constants), the frozen
- * read-only data whose loads were folded, the -O level and stack promotion, and the harden flag — so a
+ * read-only data whose loads were folded, the backend, -O level and stack promotion, and the harden flag — so a
  * program reloaded against the same maps and `.rodata` reuses its wasm, and any change compiles afresh.
  * Least-recently-used entries are dropped past `capacity`.
  */
@@ -19,6 +19,7 @@ export interface CacheSpecialisation {
   readonly readOnly?: readonly ReadOnlyData[];
   readonly harden?: boolean;
   readonly optimizeLevel?: JitOptions['optimizeLevel'];
+  readonly backend?: JitOptions['backend'];
   readonly promoteStack?: boolean;
 }
 
@@ -28,6 +29,7 @@ export function moduleCacheKey(program: JitProgram, spec: CacheSpecialisation): 
   h.update(JSON.stringify({
     funcs: program.funcs.map((f) => f.insn),
     optimizeLevel: spec.optimizeLevel ?? 0,
+    backend: spec.backend ?? 'default',
     promoteStack: spec.promoteStack ?? true,
     harden: spec.harden ?? false,
     inline: spec.arena !== undefined,
@@ -71,6 +73,7 @@ export class CompiledModuleCache {
     this.misses++;
     const compiled = compileProgram(program, {
       ...(spec.optimizeLevel !== undefined ? { optimizeLevel: spec.optimizeLevel } : {}),
+      ...(spec.backend !== undefined ? { backend: spec.backend } : {}),
       ...(spec.promoteStack !== undefined ? { promoteStack: spec.promoteStack } : {}),
       ...(spec.arena !== undefined ? { inlineHelper: createInlineHelpers(spec.arena.u32) } : {}),
       ...(spec.readOnly !== undefined ? { readOnly: spec.readOnly } : {}),

@@ -35,6 +35,7 @@ export interface PreparedJitXdp extends PreparedXdp {
 
 export interface JitEngineOptions extends EngineOptions {
   readonly optimizeLevel?: JitOptions['optimizeLevel'];
+  readonly backend?: JitOptions['backend'];
   /** Shared between engines of one process so reloading the same object reuses its modules. */
   readonly cache?: CompiledModuleCache;
 }
@@ -83,6 +84,7 @@ export class JitEngine implements XdpEngine {
       arena: this.runtime.arena,
       readOnly: this.readOnlyData(),
       ...(this.options.optimizeLevel !== undefined ? { optimizeLevel: this.options.optimizeLevel } : {}),
+      ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}),
     });
   }
 
