@@ -95,3 +95,26 @@ test('--out writes every frame that leaves, with its output bytes', async () => 
   assert.equal(written.length, passed.length);
   assert.deepEqual(written.map((f) => f.data.length), passed.map((p) => p.len));
 });
+
+test('ring buffer records print as {"event":...} lines before their frame; @NAME fills and dumps for PROG_ARRAY and map-in-map', async () => {
+  const ev = await xdpjit(prog('events'), '--pcap', MIXED, '--jsonl');
+  assert.equal(ev.code, 0, ev.err);
+  const lines = jsonLines(ev.out);
+  const events = lines.filter((l) => 'event' in l);
+  assert.ok(events.length > 0);
+  for (const e of events) {
+    assert.deepEqual(Object.keys(e), ['event', 'i', 'cpu', 'map', 'data']);
+    assert.equal(e.event, 'ringbuf');
+    const at = lines.indexOf(e);
+    assert.ok(lines.slice(at).find((l) => 'action' in l)!.i === e.i, 'the event precedes its frame line');
+  }
+  const tail = await xdpjit(prog('tail_dispatch'), '--pcap', MIXED, '--maps', join(ROOT, 'programs', 'tail_dispatch.maps'), '--dump-maps');
+  assert.equal(tail.code, 0, tail.err);
+  assert.ok(jsonLines(tail.out.slice(tail.out.indexOf('{'))).some((l) => l.map === 'jmp_table' && l.key === '03000000' && l.value === '@handle_icmp'));
+  const mim = await xdpjit(prog('map_in_map'), '--pcap', MIXED, '--maps', join(ROOT, 'programs', 'map_in_map.maps'), '--dump-maps');
+  assert.equal(mim.code, 0, mim.err);
+  assert.ok(jsonLines(mim.out.slice(mim.out.indexOf('{'))).some((l) => l.map === 'by_family' && l.key === '02000000' && l.value === '@other_counts'));
+  const bad = await xdpjit(prog('tail_dispatch'), '--pcap', MIXED, '--set', 'jmp_table 00000000 @nosuch');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--set:1: jmp_table: no program 'nosuch' in the object/);
+});
