@@ -12,6 +12,7 @@ if [ -z "$version" ]; then
   echo "test-on-image-node: cannot read the Node version from the Dockerfile's 'ARG NODE_IMAGE=node:X.Y.Z...'" >&2
   exit 2
 fi
+# XDPJIT_ALLOW_TSC_ERRORS=1 runs on what tsc emitted despite type errors (a tree with work in progress).
 npm run --silent build || [ "${XDPJIT_ALLOW_TSC_ERRORS:-}" = 1 ]
 echo "test-on-image-node: running the tests on Node $version (the image's base)"
 if [ "$#" -eq 0 ]; then set -- dist/test/; fi
