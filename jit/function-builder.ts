@@ -2,8 +2,9 @@
  * One eBPF sub-program → one wasm function `(r1, r2, r3, r4, r5, r10: i64) → r0: i64`.
  *
  * Registers are i64 locals (r1..r5 and r10 are the parameters; r0, r6..r9 are locals, so r6..r9 are
- * callee-saved by construction). Each basic block becomes a Relooper block; Binaryen's Relooper turns the
- * CFG into structured control flow (blocks, loops, and a label local only where the CFG is irreducible).
+ * callee-saved by construction). Each basic block is lowered to a list of statements plus its branch
+ * condition; a Structurer then turns the CFG into structured control flow: jit/structurer.ts (dominator
+ * tree, tier 1) or Binaryen's Relooper (relooperStructurer below: any CFG, a label local where irreducible).
  * bpf-to-bpf calls are direct wasm calls with r10 = caller's r10 - 512 (arena-layout.ts: call frame k has
  * r10 = stackTop - k * 512).
  */
