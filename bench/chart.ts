@@ -1,7 +1,8 @@
 /**
  * The suite's chart, written as SVG text here (no plotting dependency): one panel per capture, one row per
  * program, two horizontal bars per row — ours (JIT) and the kernel — each split into its XDP_PASS floor
- * (light) and the program's marginal cost on top of it (dark), with the marginal ratio printed at the right.
+ * (light) and the program's marginal cost on top of it (dark), with the ratios printed at the right. The
+ * axis is logarithmic: the programs span from a few ns to tens of µs per packet.
  */
 
 export interface ChartBar {
@@ -29,7 +30,7 @@ const LABEL_W = 170;
 const RATIO_W = 150;
 const BAR_H = 9;
 const ROW_H = 2 * BAR_H + 8;
-const PANEL_HEAD = 44;
+const PANEL_HEAD = 34;
 const COLORS = {
   oursFloor: '#9ecae1', oursMarginal: '#2171b5', kernelFloor: '#fdae6b', kernelMarginal: '#d94801', text: '#222', grid: '#ddd',
 } as const;
@@ -41,57 +42,58 @@ export function xmlEscape(s: string): string {
 
 const num = (x: number): string => (Number.isFinite(x) ? String(Math.round(x * 100) / 100) : '0');
 
-/** A "nice" axis maximum (1, 2 or 5 × 10^k) at or above `x`. */
-function niceMax(x: number): number {
-  if (!(x > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(x));
-  for (const m of [1, 2, 5, 10]) if (m * p >= x) return m * p;
-  return 10 * p;
+/** The decade range [10^lo, 10^hi] holding every positive figure. */
+function decades(values: readonly number[]): { lo: number; hi: number } {
+  const pos = values.filter((x) => Number.isFinite(x) && x > 0);
+  if (pos.length === 0) return { lo: 0, hi: 1 };
+  const lo = Math.floor(Math.log10(Math.min(...pos)));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...pos))));
+  return { lo, hi };
 }
 
-function bar(x0: number, y: number, scale: number, b: ChartBar, floorColor: string, marginalColor: string, plotW: number): string {
+function bar(at: (v: number) => number, y: number, b: ChartBar, floorColor: string, marginalColor: string): string {
   const total = Number.isFinite(b.nsPerPacket) ? Math.max(0, b.nsPerPacket) : 0;
   const floor = Number.isFinite(b.floorNsPerPacket) ? Math.min(total, Math.max(0, b.floorNsPerPacket)) : 0;
-  const wFloor = Math.min(plotW, floor * scale);
-  const wTotal = Math.min(plotW, total * scale);
-  const clipped = total * scale > plotW;
+  const x0 = at(0);
+  const xFloor = at(floor);
+  const xTotal = at(total);
   return [
-    `<rect x="${num(x0)}" y="${num(y)}" width="${num(wFloor)}" height="${BAR_H}" fill="${floorColor}"/>`,
-    `<rect x="${num(x0 + wFloor)}" y="${num(y)}" width="${num(Math.max(0, wTotal - wFloor))}" height="${BAR_H}" fill="${marginalColor}"/>`,
-    `<text x="${num(x0 + wTotal + 3)}" y="${num(y + BAR_H - 1)}" font-size="8" fill="${COLORS.text}">${xmlEscape(Number.isFinite(b.nsPerPacket) ? `${b.nsPerPacket.toFixed(1)}${clipped ? ' ▸' : ''}` : '–')}</text>`,
+    `<rect x="${num(x0)}" y="${num(y)}" width="${num(xFloor - x0)}" height="${BAR_H}" fill="${floorColor}"/>`,
+    `<rect x="${num(xFloor)}" y="${num(y)}" width="${num(Math.max(0, xTotal - xFloor))}" height="${BAR_H}" fill="${marginalColor}"/>`,
+    `<text x="${num(xTotal + 3)}" y="${num(y + BAR_H - 1)}" font-size="8" fill="${COLORS.text}">${xmlEscape(Number.isFinite(b.nsPerPacket) ? b.nsPerPacket.toFixed(1) : '–')}</text>`,
   ].join('');
 }
+
+const decadeLabel = (e: number): string => (e >= 3 ? `${10 ** (e - 3)} µs` : `${10 ** e} ns`);
 
 function ratioText(r: ChartRow): string {
   const f = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
   return r.kernel ? `e2e ${f(r.endToEndRatio)}  marg ${f(r.marginalRatio)}` : 'no kernel figure';
 }
 
-/** The whole SVG document. */
-export function renderChart(title: string, panels: readonly ChartPanel[]): string {
+/** The whole SVG document; `subtitle` lines go under the title. */
+export function renderChart(title: string, panels: readonly ChartPanel[], subtitle: readonly string[] = []): string {
   const plotX = LABEL_W;
   const plotW = WIDTH - LABEL_W - RATIO_W - 40;
   const parts: string[] = [];
-  let y = 40;
+  subtitle.forEach((line, i) => parts.push(`<text x="10" y="${40 + 14 * i}" font-size="10" fill="${COLORS.text}">${xmlEscape(line)}</text>`));
+  let y = 40 + 14 * subtitle.length;
   for (const panel of panels) {
-    // Scale on the rows' 90th percentile so one slow program does not flatten all others (longer bars are clipped, marked ▸).
-    const totals = panel.rows.flatMap((r) => [r.ours.nsPerPacket, r.kernel?.nsPerPacket ?? 0]).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-    const p90 = totals[Math.min(totals.length - 1, Math.floor(totals.length * 0.9))] ?? 1;
-    const axisMax = niceMax(p90);
-    const scale = plotW / axisMax;
+    const { lo, hi } = decades(panel.rows.flatMap((r) => [r.ours.nsPerPacket, r.ours.floorNsPerPacket, r.kernel?.nsPerPacket ?? 0, r.kernel?.floorNsPerPacket ?? 0]));
+    const at = (v: number): number => (v <= 10 ** lo ? plotX : plotX + (plotW * (Math.log10(v) - lo)) / (hi - lo));
     parts.push(`<text x="10" y="${y + 14}" font-size="13" font-weight="bold" fill="${COLORS.text}">${xmlEscape(panel.title)}</text>`);
-    const top = y + PANEL_HEAD - 20;
+    const top = y + PANEL_HEAD;
     const height = panel.rows.length * ROW_H;
-    for (let t = 0; t <= 5; t++) {
-      const gx = plotX + (plotW * t) / 5;
+    for (let e = lo; e <= hi; e++) {
+      const gx = at(10 ** e);
       parts.push(`<line x1="${num(gx)}" y1="${top}" x2="${num(gx)}" y2="${top + height + 4}" stroke="${COLORS.grid}"/>`);
-      parts.push(`<text x="${num(gx)}" y="${top - 4}" font-size="8" text-anchor="middle" fill="${COLORS.text}">${num((axisMax * t) / 5)} ns</text>`);
+      parts.push(`<text x="${num(gx)}" y="${top - 4}" font-size="8" text-anchor="middle" fill="${COLORS.text}">${xmlEscape(decadeLabel(e))}</text>`);
     }
     panel.rows.forEach((r, i) => {
       const ry = top + 4 + i * ROW_H;
       parts.push(`<text x="${LABEL_W - 6}" y="${ry + BAR_H + 3}" font-size="10" text-anchor="end" fill="${COLORS.text}">${xmlEscape(r.label)}</text>`);
-      parts.push(bar(plotX, ry, scale, r.ours, COLORS.oursFloor, COLORS.oursMarginal, plotW));
-      if (r.kernel) parts.push(bar(plotX, ry + BAR_H + 1, scale, r.kernel, COLORS.kernelFloor, COLORS.kernelMarginal, plotW));
+      parts.push(bar(at, ry, r.ours, COLORS.oursFloor, COLORS.oursMarginal));
+      if (r.kernel) parts.push(bar(at, ry + BAR_H + 1, r.kernel, COLORS.kernelFloor, COLORS.kernelMarginal));
       parts.push(`<text x="${WIDTH - RATIO_W}" y="${ry + BAR_H + 3}" font-size="9" fill="${COLORS.text}">${xmlEscape(ratioText(r))}</text>`);
     });
     y = top + height + 24;

@@ -176,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
     geomean: summary, cases, skipped,
   }, null, 2)}\n`);
   const panels: ChartPanel[] = CAPTURES.map((capture) => ({
-    title: `${capture}: ns/packet, xdpjit JIT vs kernel BPF_PROG_TEST_RUN`,
+    title: `${capture}: xdpjit JIT (blue) vs kernel BPF_PROG_TEST_RUN (orange)`,
     rows: cases.filter((c) => c.capture === capture).map((c) => {
       const j = engineFigures(c, 'jit')!;
       const k = c.report.kernel;
@@ -186,8 +186,11 @@ async function main(argv: string[]): Promise<number> {
       };
     }),
   }));
-  const title = `xdpjit bench suite ${started.toISOString()} (${kernel.ok ? `kernel ${kernel.kernel}` : 'no kernel'}); JIT/kernel geomean: marginal ${f(summary.jit.marginal.value, 2)}, end-to-end ${f(summary.jit.endToEnd.value, 2)}`;
-  writeFileSync(join(dir, `${stem}.svg`), renderChart(title, panels));
+  const subtitle = [
+    `${started.toISOString()}, node ${process.version}, ${kernel.ok ? `kernel ${kernel.kernel}` : `no kernel: ${kernel.reason}`}; log scale; window ${windowMs} ms per case`,
+    `geomean JIT/kernel: marginal ${f(summary.jit.marginal.value, 2)} (${summary.jit.marginal.n} cases with kernel marginal ≥ ${MIN_KERNEL_MARGINAL_NS} ns), end-to-end ${f(summary.jit.endToEnd.value, 2)} (${summary.jit.endToEnd.n})`,
+  ];
+  writeFileSync(join(dir, `${stem}.svg`), renderChart('xdpjit bench suite: ns/packet, JIT vs kernel', panels, subtitle));
   process.stderr.write(`suite: ${cases.length} cases in ${seconds.toFixed(0)} s; results in ${join(dir, `${stem}.json`)} and .svg (${basename(dir)}/)\n`);
   return 0;
 }
