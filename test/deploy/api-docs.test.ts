@@ -1,12 +1,15 @@
 /**
  * docs/api.md documents every route the daemon serves (compared with a running daemon's /openapi.json;
- * scripts/gen-api-docs.sh regenerates it), and the renderer's output for a small document.
+ * scripts/gen-api-docs.sh regenerates it), the renderer's output for a small document, and the program
+ * guide's generated helper table matches src/ebpf/helpers.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HELPERS } from '../../src/ebpf/helpers.js';
 import { startDaemon } from './daemon-metrics.js';
+import { withHelperTable } from './helper-table-markdown.js';
 import { operationsOf, renderOpenApiMarkdown, type OpenApiDocument } from './openapi-markdown.js';
 import { REPO } from './repo-files.js';
 
@@ -78,4 +81,10 @@ test('renderer: parameters, flattened body fields, conditional requirements, aut
   const altMd = renderOpenApiMarkdown(alt, 'x');
   assert.match(altMd, /\| `values` \| string\[\] \|/);
   assert.match(altMd, /- exactly one of: `value`, `values`/);
+});
+
+test('docs/program-guide.md lists today\'s helper table (src/ebpf/helpers.ts)', () => {
+  const guide = readFileSync(join(REPO, 'docs', 'program-guide.md'), 'utf8');
+  assert.equal(guide, withHelperTable(guide), 'the helper table is stale: run scripts/gen-api-docs.sh');
+  for (const h of HELPERS) assert.match(guide, new RegExp(`\\| ${h.id} \\| \`bpf_${h.name}\` \\|`));
 });

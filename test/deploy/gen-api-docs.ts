@@ -1,10 +1,12 @@
 /**
  * Writes docs/api.md from a running daemon's /openapi.json (the daemon started here on a free loopback
- * port, so the document is exactly what this build serves). Run through scripts/gen-api-docs.sh.
+ * port, so the document is exactly what this build serves), and the helper table of docs/program-guide.md
+ * from src/ebpf/helpers.ts. Run through scripts/gen-api-docs.sh.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon } from './daemon-metrics.js';
+import { withHelperTable } from './helper-table-markdown.js';
 import { renderOpenApiMarkdown, type OpenApiDocument } from './openapi-markdown.js';
 import { REPO } from './repo-files.js';
 
@@ -14,6 +16,9 @@ try {
   const out = join(REPO, 'docs', 'api.md');
   writeFileSync(out, renderOpenApiMarkdown(doc, 'the daemon\'s GET /openapi.json'));
   process.stdout.write(`wrote ${out}\n`);
+  const guide = join(REPO, 'docs', 'program-guide.md');
+  writeFileSync(guide, withHelperTable(readFileSync(guide, 'utf8')));
+  process.stdout.write(`wrote ${guide}\n`);
 } finally {
   await d.stop();
 }
