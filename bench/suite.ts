@@ -13,6 +13,7 @@
  * XDPJIT_BENCH_MS also sets the window; XDPJIT_NO_KERNEL=1 leaves the kernel out;
  * XDPJIT_BENCH_RESULTS_DIR writes the results elsewhere.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +92,19 @@ function tableRow(c: Case): string {
 
 const TABLE_HEAD = `${'capture'.padEnd(8)} ${'program'.padEnd(18)} ${'jit ns'.padStart(8)} ${'kern ns'.padStart(8)} ${'e2e'.padStart(6)} ${'jit marg'.padStart(8)} ${'kern mrg'.padStart(8)} ${'marg'.padStart(6)} ${'interp ns'.padStart(9)} ${'i e2e'.padStart(7)} ${'i marg'.padStart(7)}`;
 
+/** The commit measured, and the source files that differed from it (figures of a dirty tree say so). */
+function sourceVersion(): { commit: string | null; modified: string[] } {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return {
+      commit: git('rev-parse', 'HEAD').trim(),
+      modified: git('status', '--porcelain', '--', 'src', 'jit').split('\n').filter(Boolean).map((l) => l.slice(3)),
+    };
+  } catch {
+    return { commit: null, modified: [] };
+  }
+}
+
 function programsOf(objectPath: string): string[] {
   return parseObject(readFileSync(objectPath)).programs.filter((p) => XDP_KINDS.has(p.kind)).map((p) => p.name);
 }
@@ -158,6 +172,10 @@ async function main(argv: string[]): Promise<number> {
   out.push('');
   out.push(`geomean JIT/kernel: marginal ${g(summary.jit.marginal)} cases with kernel marginal ≥ ${MIN_KERNEL_MARGINAL_NS} ns; end-to-end ${g(summary.jit.endToEnd)}`);
   out.push(`geomean interpreter/kernel: marginal ${g(summary.interp.marginal)}; end-to-end ${g(summary.interp.endToEnd)}`);
+  const byCapture = Object.fromEntries(CAPTURES.map((capture) => [capture, summarise(cases.filter((c) => c.capture === capture))]));
+  for (const [capture, s] of Object.entries(byCapture)) {
+    out.push(`  ${capture}: JIT/kernel marginal ${g(s.jit.marginal)}, end-to-end ${g(s.jit.endToEnd)}`);
+  }
   if (skipped.length) {
     out.push('', 'skipped:');
     for (const s of skipped) out.push(`  ${s.program} (${s.object}${s.capture ? `, ${s.capture}` : ''}): ${s.reason}`);
@@ -170,10 +188,10 @@ async function main(argv: string[]): Promise<number> {
   const stem = `suite-${started.toISOString().replace(/[:.]/g, '-')}`;
   const seconds = (performance.now() - t0) / 1000;
   writeFileSync(join(dir, `${stem}.json`), `${JSON.stringify({
-    bench: 'suite', date: started.toISOString(), seconds, node: process.version,
+    bench: 'suite', date: started.toISOString(), seconds, node: process.version, source: sourceVersion(),
     kernel: kernel.ok ? kernel.kernel : null, kernelSkipReason: kernelSkipReason ?? null, windowMs,
     command: `node dist/bench/suite.js ${argv.join(' ')}`.trim(), minKernelMarginalNs: MIN_KERNEL_MARGINAL_NS,
-    geomean: summary, cases, skipped,
+    geomean: summary, geomeanByCapture: byCapture, cases, skipped,
   }, null, 2)}\n`);
   const panels: ChartPanel[] = CAPTURES.map((capture) => ({
     title: `${capture}: xdpjit JIT (blue) vs kernel BPF_PROG_TEST_RUN (orange)`,
