@@ -2,7 +2,8 @@
  * `xdpjit run OBJ --pcap FILE [--prog NAME] [--engine jit|interp] [--maps FILE] [--set 'MAP KEY VALUE']
  *  [--ifindex N] [--seed N] [--clock capture|wall] [--harden] [--jsonl] [--dump-maps] [--out FILE.pcap]`
  * (design.md §5): every frame once, in order, on CPU 0. Results to stdout, diagnostics to stderr.
- * Exit 0 success (ABORTED and unknown actions are results), 1 when a frame errored, 2 for bad usage or input.
+ * Exit 0 success (ABORTED and unknown actions are results), 1 when the verifier rejects a program or a frame
+ * errored, 2 for bad usage or input.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,7 @@ import { EngineUnavailableError } from '../vm/runtime/engine.js';
 import type { EngineName } from '../vm/runtime/engines.js';
 import { LinkError } from '../vm/runtime/link.js';
 import { ProgramSelectionError, runCapture, type RunFrame } from '../vm/runtime/run-capture.js';
+import { VerifierError } from '../verifier/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 const USAGE = `usage: xdpjit run OBJ --pcap FILE [--prog NAME] [--engine jit|interp] [--maps FILE] [--set 'MAP KEY VALUE']
@@ -146,6 +148,10 @@ export async function run(args: string[]): Promise<number> {
     if (a.dumpMaps) for (const m of result.maps) out(`${JSON.stringify(m)}\n`);
     return errored > 0 ? EXIT_FAILURE : EXIT_OK;
   } catch (e) {
+    if (e instanceof VerifierError) {
+      process.stderr.write(`xdpjit run: the verifier rejected the program:\n${e.message}\n`);
+      return e.detail.unsupported ? EXIT_USAGE : EXIT_FAILURE;
+    }
     if (INPUT_ERRORS.some((cls) => e instanceof cls)) {
       process.stderr.write(`xdpjit run: ${(e as Error).message}\n${e instanceof UsageError ? USAGE : ''}`);
       return EXIT_USAGE;

@@ -1,11 +1,13 @@
 /**
  * `xdpjit run` as a library call (design.md §5; the differential harness compares it with the kernel):
- * load the object into a fresh arena, apply the map fill, run every frame once, in order, on CPU 0, and
+ * verify the object's XDP programs, load it into a fresh arena, apply the map fill, run every frame once,
+ * in order, on CPU 0 (checked mode stays on: it is the verifier's second opinion), and
  * return per-frame records and the map dump — the same content `--jsonl` and `--dump-maps` print.
  */
 import { availableParallelism } from 'node:os';
 import { UnsupportedFeatureError } from '../../ebpf/loader-errors.js';
 import type { ObjectSpec, ProgramSpec } from '../../ebpf/object-spec.js';
+import { verify } from '../../verifier/index.js';
 import { Arena } from '../arena.js';
 import { CaptureClock, WallClock } from '../clock.js';
 import { applyMapLines, applyRodataLines, type MapsLine } from '../maps-file.js';
@@ -42,6 +44,8 @@ export interface RunCaptureOptions {
   readonly arenaBytes?: number;
   /** CPU count for per-CPU maps (default: this machine's, as the kernel's possible CPUs). */
   readonly cpus?: number;
+  /** Verify the object's XDP programs before running (design.md §3a); default true. */
+  readonly verify?: boolean;
   /** Called after each frame (streaming output, --out). */
   readonly onFrame?: (outcome: FrameOutcome, frame: RunFrame) => void;
   readonly onEvent?: (event: RunEvent) => void;
@@ -81,6 +85,8 @@ export async function runCapture(spec: ObjectSpec, frames: readonly RunFrame[], 
   const entry = selectProgram(spec, opts.program);
   const lines = opts.mapLines ?? [];
   const loaded = applyRodataLines(spec, lines);
+  // Verified as loaded: after the .rodata fill, as a libbpf skeleton's config is (throws VerifierError).
+  if (opts.verify ?? true) for (const p of loaded.programs) if (XDP_KINDS.has(p.kind)) verify(p, loaded);
   const arena = Arena.create({ maxBytes: opts.arenaBytes ?? 1 << 30, cpus: opts.cpus ?? Math.min(availableParallelism(), 64) });
   const seed = opts.seed ?? 0;
   const clock = opts.clock === 'wall' ? new WallClock(seed) : new CaptureClock(seed);

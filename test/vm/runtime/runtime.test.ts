@@ -6,6 +6,7 @@ import { UnsupportedFeatureError } from '../../../src/ebpf/loader-errors.js';
 import { Arena } from '../../../src/vm/arena.js';
 import { Runtime } from '../../../src/vm/runtime/runtime.js';
 import { runCapture } from '../../../src/vm/runtime/run-capture.js';
+import { VerifierError } from '../../../src/verifier/index.js';
 import { parseMapsText } from '../../../src/vm/maps-file.js';
 import { frame, globalData, mapSpec, objectSpec, program } from './fixtures.js';
 
@@ -75,13 +76,15 @@ test('.rodata lines apply before load, other lines after; both change what the p
   assert.equal(r.maps.find((m) => m.map === 'counts')!.key, '00000000');
 });
 
-test('an access outside every object faults that frame only; the run continues', async () => {
+test('the verifier refuses an out-of-bounds read; unverified, checked mode faults that frame only and the run continues', async () => {
   const prog = program('oob', `
     ldxw %r2, [%r1+0]
     ldxb %r3, [%r2+100]      # unchecked: past data_end for short frames
     mov %r0, 2
     exit`);
-  const r = await runCapture(objectSpec([prog]), [frame(64), frame(200), frame(10)].map((data) => ({ data, tsNs: 0n })));
+  const frames = [frame(64), frame(200), frame(10)].map((data) => ({ data, tsNs: 0n }));
+  await assert.rejects(runCapture(objectSpec([prog]), frames), VerifierError, 'verified runs refuse it up front');
+  const r = await runCapture(objectSpec([prog]), frames, { verify: false });
   assert.match(r.frames[0]!.error!, /oob: insn 1: read of 1 bytes at 0x[0-9a-f]+ outside/);
   assert.equal(r.frames[0]!.action, 'XDP_ABORTED');
   assert.deepEqual(r.frames[1], { i: 1, action: 'XDP_PASS', len: 200, sha1: sha1(frame(200)) });
@@ -93,8 +96,9 @@ test('writes to the ctx and to .rodata fault; frames under 14 bytes run; unknown
   const roWrite = program('row', 'lddw %r2, mapvalue:.rodata+0\nstw [%r2+0], 1\nmov %r0, 2\nexit', [rodata]);
   const seven = program('seven', 'mov %r0, 7\nexit');
   const f = [{ data: frame(3), tsNs: 0n }];
-  assert.match((await runCapture(objectSpec([ctxWrite]), f)).frames[0]!.error!, /read-only ctx/);
-  assert.match((await runCapture(objectSpec([roWrite], [rodata]), f)).frames[0]!.error!, /read-only map '.rodata'/);
+  const unverified = { verify: false } as const;
+  assert.match((await runCapture(objectSpec([ctxWrite]), f, unverified)).frames[0]!.error!, /read-only ctx/);
+  assert.match((await runCapture(objectSpec([roWrite], [rodata]), f, unverified)).frames[0]!.error!, /read-only map '.rodata'/);
   assert.deepEqual((await runCapture(objectSpec([seven]), f)).frames[0], { i: 0, action: 'UNKNOWN(7)', len: 3, sha1: sha1(frame(3)) });
 });
 
