@@ -76,7 +76,7 @@ class FunctionLowering implements LowerContext {
     readonly options: FunctionBuildOptions,
   ) {
     if (options.promoteStack) {
-      for (const key of promotableStackSlots(insns, sub.start, sub.end)) this.slots.set(key, this.newVar(binaryen.i64));
+      for (const key of promotableStackSlots(insns, sub)) this.slots.set(key, this.newVar(binaryen.i64));
     }
   }
 
