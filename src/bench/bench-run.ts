@@ -89,7 +89,7 @@ function readInput(path: string, what: string): Uint8Array {
  * test_run repeats per frame for a kernel run of about `windowMs` × 2,000 runs in all (2 million for a
  * one-second window, the oracle's own default), at most the oracle's 100,000 per frame.
  */
-export function kernelRepeat(windowMs: number, frames: number): number {
+function kernelRepeat(windowMs: number, frames: number): number {
   return Math.min(100_000, Math.max(1, Math.round((windowMs * 2_000) / Math.max(1, frames))));
 }
 

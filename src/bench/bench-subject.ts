@@ -28,7 +28,6 @@ import type { Timed } from './measure.js';
 import { CpuWorkers } from './cpu-workers.js';
 
 export type BenchEngine = 'jit' | 'interp';
-export const BENCH_ENGINES: readonly BenchEngine[] = ['jit', 'interp'];
 
 /** What one counted pass saw: the action of every frame, and the frames that faulted. */
 export interface PassOutcome {
@@ -201,6 +200,9 @@ export async function loadSubject(arena: Arena, spec: ObjectSpec, frames: readon
       close: async () => undefined,
     };
   }
+  // Prepared here first too, so that a program the engine refuses (JitCompileError...) fails with its own
+  // typed error rather than as a worker's message.
+  cpuRunner(runtime, program, opts.engine, 0, sets[0]!);
   const group = await CpuWorkers.start(arena, runtime, program.name, opts.engine, sets, opts.seed ?? 0);
   return {
     ...base,

@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../../src/cli/bench.js';
+import { readCapture } from '../../../src/dataplane/capture/read-capture.js';
+import { parseObject } from '../../../src/ebpf/loader.js';
+import { runCapture } from '../../../src/vm/runtime/run-capture.js';
 import { kernelAvailable } from '../../../src/oracle/index.js';
 import { renderChart } from '../../../bench/chart.js';
 import { geomean } from '../../../bench/suite.js';
@@ -134,6 +137,19 @@ test('--json: exactly one object of the design.md §5 shape; kernel skipped with
   assert.match(files[0]!, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z\.json$/);
   const saved = JSON.parse(readFileSync(join(env.XDPJIT_BENCH_RESULTS_DIR!, files[0]!), 'utf8')) as Record<string, unknown>;
   assert.deepEqual({ ...saved, run: undefined }, { ...o, run: undefined }, 'the file holds the printed object (plus how it was run)');
+});
+
+test('frames over 3,520 bytes are placed as fragments: an xdp.frags program decides as it does under xdpjit run', async () => {
+  // loads_bytes reads the frame's last 16 bytes (in the fragments for the multi-buffer frames of mixed.pcap).
+  const r = await xdpjit(tinyEnv(), prog('loads_bytes'), '--pcap', MIXED, '--engine', 'both', '--json');
+  assert.equal(r.code, 0, r.err);
+  const o = JSON.parse(r.out) as { results: { actions: Record<string, number> }[] };
+  const spec = parseObject(readFileSync(prog('loads_bytes')));
+  const frames = readCapture(readFileSync(MIXED)).frames.map((f) => ({ data: f.data, tsNs: f.tsNs }));
+  const once = await runCapture(spec, frames, { engine: 'interp' });
+  const expected: Record<string, number> = {};
+  for (const f of once.frames) expected[f.action] = (expected[f.action] ?? 0) + 1;
+  for (const x of o.results) assert.deepEqual(x.actions, expected);
 });
 
 test('default engine is the JIT; the table says why the kernel figure is missing', async () => {
