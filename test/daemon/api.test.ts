@@ -78,7 +78,7 @@ test('upload, attach, replay: per-action packet sums equal the frames replayed, 
   assert.equal((await d.req('GET', `/v1/programs/${up.json.id}`)).status, 404);
 });
 
-test('hot swap: 100 replacements during a replay lose and double no frame', async (t) => {
+test('hot swap: 1,000 replacements during a replay lose and double no frame', async (t) => {
   const dirs = await makeDirs();
   const d = await DaemonProcess.start(dirs);
   t.after(async () => { await d.kill('SIGKILL'); await removeDirs(dirs); });
@@ -90,7 +90,7 @@ test('hot swap: 100 replacements during a replay lose and double no frame', asyn
   await d.req('POST', '/v1/interfaces', { name: 'p0', kind: 'pcap' });
   assert.equal((await d.req('PUT', '/v1/interfaces/p0/xdp', { program: a.json.id })).status, 200);
   const rep = await d.req('POST', '/v1/replays', { interface: 'p0', pcap: 'mixed.pcap', loop: 0 });
-  const swaps = Number(process.env['XDPJIT_SWAPS'] ?? 100);
+  const swaps = Number(process.env['XDPJIT_SWAPS'] ?? 1000);
   for (let i = 0; i < swaps; i++) {
     const r = await d.req('PUT', '/v1/interfaces/p0/xdp', { program: i % 2 === 0 ? b.json.id : a.json.id });
     assert.equal(r.status, 200, r.text);

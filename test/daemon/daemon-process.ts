@@ -26,6 +26,8 @@ export const removeDirs = (d: DaemonDirs): Promise<void> => rm(d.root, { recursi
 export class DaemonProcess {
   private exited: Promise<number | null>;
   stderr = '';
+  /** Sent as a bearer token with every request that does not set its own authorization. */
+  token: string | null = null;
 
   private constructor(readonly child: ChildProcess, readonly url: string) {
     this.exited = new Promise((resolve) => {
@@ -56,7 +58,7 @@ export class DaemonProcess {
   }
 
   async req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
-    const init: RequestInit = { method, headers: { ...headers } };
+    const init: RequestInit = { method, headers: { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers } };
     if (body instanceof Uint8Array) {
       init.body = body;
       (init.headers as Record<string, string>)['content-type'] ??= 'application/octet-stream';
