@@ -2,11 +2,12 @@
  * The VXLAN example (deploy/vxlan/) on loopback: the daemon runs its own config file, with the container
  * addresses swapped for loopback UDP ports, and two UDP sockets play alice's and bob's Linux vxlan devices.
  * A frame from alice (VNI 100) must leave towards bob (VNI 200) with the same bytes and vice versa; TCP to
- * port 23 must be dropped on the way.
+ * port 23 must be dropped on the way. And the example's committed object is what its source builds.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,4 +95,16 @@ test('deploy/vxlan: the daemon cross-connects alice and bob and drops port 23', 
   const metrics = await (await fetch(`${d.url}/metrics`)).text();
   const drops = [...metrics.matchAll(/^xdpjit_packets_total\{interface="vxa",program="xconnect",cpu="\d+",action="drop"\} (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
   assert.equal(drops, 1, 'the drop is counted on vxa');
+});
+
+test('deploy/vxlan/programs/xconnect.o is what its Makefile builds from xconnect.c (byte for byte)', (t) => {
+  const clang = spawnSync('clang-16', ['--version'], { stdio: 'ignore' });
+  if (clang.status !== 0) { t.skip('clang-16 not installed (scripts/install-deps.sh installs it)'); return; }
+  const dir = mkdtempSync(join(tmpdir(), 'xdpjit-xconnect-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const src = join(REPO, 'deploy', 'vxlan', 'programs');
+  const out = join(dir, 'xconnect.o');
+  const make = spawnSync('make', ['-s', '-B', '-C', src, `OUT=${out}`], { encoding: 'utf8' });
+  assert.equal(make.status, 0, `make failed: ${make.stderr}`);
+  assert.deepEqual(readFileSync(out), readFileSync(join(src, 'xconnect.o')), 'xconnect.o is stale: run make in deploy/vxlan/programs');
 });
