@@ -106,10 +106,14 @@ export function resultsFileName(at: Date): string {
 function progressBar(): ((what: string, fraction: number) => void) & { done(): void } {
   const tty = process.stderr.isTTY === true;
   const width = 30;
+  let shown = '';
   const draw = (what: string, fraction: number): void => {
     if (!tty) return;
-    const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
-    process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}% ${what.padEnd(12)}`);
+    const f = Math.min(1, Math.max(0, fraction));
+    const filled = Math.round(f * width);
+    const line = `\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(Math.round(f * 100)).padStart(3)}% ${what.padEnd(12)}`;
+    if (line !== shown) process.stderr.write(line);
+    shown = line;
   };
   return Object.assign(draw, { done: () => { if (tty) process.stderr.write(`\r${' '.repeat(width + 20)}\r`); } });
 }
