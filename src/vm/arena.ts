@@ -16,8 +16,9 @@
  *  block+0  u32 block size (bytes, header included)   block+4  u32 next free block (free list only)
  *  block+64 payload ...
  * ```
- * Allocation is first fit over the free list, then bump from the cursor, growing the memory on demand up to
- * the maximum. The allocator lock is a spin lock (Atomics.compareExchange): the main thread may not block on
+ * Allocation is first fit over the free list (a larger block is split), then bump from the cursor, growing the
+ * memory on demand up to the maximum. Freed neighbours are not coalesced: maps and frame slots come and go
+ * rarely and in few sizes. The allocator lock is a spin lock (Atomics.compareExchange): the main thread may not block on
  * Atomics.wait, and allocations are rare (map creation, frame slots), never per packet.
  */
 import { CONTROL_BLOCK, HEAP_BASE, MAX_CPUS } from './arena-layout.js';
@@ -183,7 +184,7 @@ export class Arena {
   freeBytes(): number {
     let free = this.maxBytes - this.heapEnd;
     const u32 = this.u32;
-    for (let b = u32[(CONTROL_BLOCK + ArenaCtl.FREE_HEAD) >>> 2]!; b !== 0; b = u32[(b + 4) >>> 2]!) free += u32[b >>> 2]! - BLOCK_HEADER;
+    for (let b = u32[(CONTROL_BLOCK + ArenaCtl.FREE_HEAD) >>> 2]!; b !== 0; b = u32[(b + 4) >>> 2]!) free += u32[b >>> 2]!;
     return free;
   }
 

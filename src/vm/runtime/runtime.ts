@@ -14,6 +14,7 @@ import { RuntimeFault, type ExecProgram, type HelperCall } from '../exec-types.j
 import type { HelperEnv, RuntimeEvent } from '../helpers/helper-env.js';
 import { buildHelpers, type HelperResolver } from '../helpers/helper-table.js';
 import type { BpfMap } from '../maps/bpf-map.js';
+import { MapCreateError } from '../maps/map-header.js';
 import { createMap, openMap } from '../maps/registry.js';
 import { CheckedAccess, type CheckedMap } from './checked-access.js';
 import { linkProgram, type MapBinding } from './link.js';
@@ -39,6 +40,8 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /** Hash map seed. */
   readonly seed?: number;
+  /** The daemon's registry of maps pinned by name, shared across objects (design.md §6); updated by load. */
+  readonly pinned?: Map<string, BpfMap>;
   /** Virtual devices by ifindex → MTU (bpf_check_mtu); default ifindex 1 with lo's MTU, 65536, as the
    * kernel oracle's test_run device. */
   readonly devices?: ReadonlyMap<number, number>;
@@ -53,6 +56,9 @@ export class Runtime {
   readonly clock: Clock;
   private readonly byAddr: ReadonlyMap<number, BpfMap>;
   private readonly checkers = new Map<number, CheckedAccess>();
+  /** Maps this runtime created (attach() creates none). */
+  private owned: BpfMap[] = [];
+  private readonly pinnedRegistry: Map<string, BpfMap> | undefined;
   /** Inner-map templates of map-in-map maps, by outer map name. */
   private readonly innerTemplates = new Map<string, MapSpec>();
   private readonly mapDescs: readonly LoadedMapDesc[];
@@ -67,6 +73,7 @@ export class Runtime {
     this.byAddr = new Map(maps.map((m) => [m.map.addr, m.map]));
     this.clock = opts.clock ?? new CaptureClock(opts.seed ?? 0);
     this.devices = opts.devices ?? new Map([[1, 65536]]);
+    this.pinnedRegistry = opts.pinned;
     this.events = opts.events ?? ((e) => { if (e.type === 'trace') process.stderr.write(`trace cpu${e.cpu}: ${e.text}\n`); });
     this.helpers = buildHelpers(this.helperEnv());
     this.programs = new Map();
@@ -75,19 +82,60 @@ export class Runtime {
   /** Create the object's maps in `arena` and link its programs. Throws the typed refusal of a missing feature. */
   static load(arena: Arena, spec: ObjectSpec, opts: RuntimeOptions = {}): Runtime {
     const created: { desc: LoadedMapDesc; map: BpfMap }[] = [];
-    for (const m of spec.maps) {
-      const map = createMap(arena, m, opts.seed !== undefined ? { seed: opts.seed } : {});
-      if (m.initialData) map.write(new Uint8Array(4), [m.initialData], 0);
-      created.push({ desc: { name: m.name, addr: map.addr, readOnly: isReadOnly(m), global: m.origin.kind === 'global' }, map });
+    const owned: BpfMap[] = [];
+    try {
+      for (const m of spec.maps) {
+        const map = Runtime.pinnedOrNew(arena, m, opts, owned);
+        created.push({ desc: { name: m.name, addr: map.addr, readOnly: isReadOnly(m), global: m.origin.kind === 'global' }, map });
+      }
+      const rt = new Runtime(arena, spec.license, created, opts);
+      rt.owned = owned;
+      const bindings = created.map(({ desc, map }): MapBinding => ({
+        header: map.addr, name: desc.name, valueSize: map.params.valueSize,
+        value: desc.global ? map.lookup(new Uint8Array(4), 0) : undefined,
+      }));
+      rt.setPrograms(spec.programs.map((p) => linkProgram(p, bindings, rt.helpers)));
+      spec.maps.forEach((m, i) => rt.fillInitSlots(m, created[i]!.map));
+      return rt;
+    } catch (e) {
+      // A refused load leaves nothing behind in the arena.
+      for (const m of owned) Runtime.release(arena, m, opts.pinned);
+      throw e;
     }
-    const rt = new Runtime(arena, spec.license, created, opts);
-    const bindings = created.map(({ desc, map }): MapBinding => ({
-      header: map.addr, name: desc.name, valueSize: map.params.valueSize,
-      value: desc.global ? map.lookup(new Uint8Array(4), 0) : undefined,
-    }));
-    rt.setPrograms(spec.programs.map((p) => linkProgram(p, bindings, rt.helpers)));
-    spec.maps.forEach((m, i) => rt.fillInitSlots(m, created[i]!.map));
-    return rt;
+  }
+
+  /**
+   * A map pinned by name (LIBBPF_PIN_BY_NAME) that the `pinned` registry already holds is shared, provided its
+   * parameters match (libbpf refuses a mismatch); any other map is created (and, when pinned, registered).
+   */
+  private static pinnedOrNew(arena: Arena, m: MapSpec, opts: RuntimeOptions, owned: BpfMap[]): BpfMap {
+    const shared = m.pinning === 'by_name' ? opts.pinned?.get(m.name) : undefined;
+    if (shared) {
+      const p = shared.params;
+      if (p.type !== m.type || p.keySize !== m.keySize || p.valueSize !== m.valueSize || p.maxEntries !== m.maxEntries || p.flags !== m.flags) {
+        throw new MapCreateError(m.name, 'pinned map exists with different type, sizes, max_entries or flags');
+      }
+      return shared;
+    }
+    const map = createMap(arena, m, opts.seed !== undefined ? { seed: opts.seed } : {});
+    owned.push(map);
+    if (m.initialData) map.write(new Uint8Array(4), [m.initialData], 0);
+    if (m.pinning === 'by_name') opts.pinned?.set(m.name, map);
+    return map;
+  }
+
+  private static release(arena: Arena, map: BpfMap, pinned: Map<string, BpfMap> | undefined): void {
+    if (pinned?.get(map.name) === map) pinned.delete(map.name);
+    arena.free(map.addr);
+  }
+
+  /**
+   * Give the maps this runtime created back to the arena, except pinned ones (they outlive the object, as
+   * pinned maps do). The runtime must not run afterwards.
+   */
+  dispose(): void {
+    for (const m of this.owned) if (this.pinnedRegistry?.get(m.name) !== m) this.arena.free(m.addr);
+    this.owned = [];
   }
 
   /** The runtime `describe()` described, on another thread's view of the same arena. */

@@ -120,3 +120,19 @@ test('a runtime rebuilt from describe() on the same memory sees the same maps an
   assert.deepEqual(b.maps.get('counts')!.read(Uint8Array.of(9, 0, 0, 0)), [Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)]);
   assert.deepEqual(b.programs.get('counter')!.insns, a.programs.get('counter')!.insns);
 });
+
+test('maps pinned by name are shared across objects; a mismatch or a refused load leaves the arena as it was', () => {
+  const arena = Arena.create({ maxBytes: 8 << 20 });
+  const pinned = new Map();
+  const shared = mapSpec('shared', MapType.HASH, 4, 8, 4, { pinning: 'by_name' });
+  const a = Runtime.load(arena, objectSpec([], [shared, mapSpec('own', MapType.ARRAY, 4, 4, 4)]), { pinned });
+  const b = Runtime.load(arena, objectSpec([], [shared]), { pinned });
+  assert.equal(a.maps.get('shared'), b.maps.get('shared'));
+  const free = arena.freeBytes();
+  assert.throws(() => Runtime.load(arena, objectSpec([], [mapSpec('x', MapType.ARRAY, 4, 4, 64), { ...shared, maxEntries: 5 }]), { pinned }), /pinned map exists/);
+  assert.throws(() => Runtime.load(arena, objectSpec([program('p', 'call 209\nexit')], [mapSpec('y', MapType.ARRAY, 4, 4, 64)])));
+  assert.equal(arena.freeBytes(), free);
+  a.dispose();
+  assert.ok(arena.freeBytes() > free);
+  assert.equal(pinned.get('shared'), b.maps.get('shared'));
+});
