@@ -33,6 +33,8 @@ export interface VerifyOptions {
   readonly strict?: boolean;
   /** Produce a kernel-style per-instruction log in VerifiedProgram.log / the error. */
   readonly log?: boolean;
+  /** Processed-instruction budget; default (and maximum) the kernel's 1,000,000. Tests use less to bound time. */
+  readonly insnBudget?: number;
 }
 
 /** BPF_COMPLEXITY_LIMIT_INSNS. */
@@ -88,6 +90,7 @@ class Interpreter {
   /** Global functions whose BTF signature xdpjit models (scalars and the ctx pointer): start → parameters. */
   private readonly globals: ReadonlyMap<number, readonly ParamKind[]>;
   private processed = 0;
+  private readonly budget: number;
   private jmpsProcessed = 0;
   private lastCpJmps = 0;
   private lastCpInsns = 0;
@@ -97,6 +100,7 @@ class Interpreter {
   constructor(private readonly spec: ProgramSpec, private readonly obj: ObjectSpec, opts: VerifyOptions) {
     this.insns = spec.insns;
     this.strict = opts.strict ?? false;
+    this.budget = Math.min(opts.insnBudget ?? INSN_BUDGET, INSN_BUDGET);
     this.logLines = opts.log ? [] : undefined;
     const n = this.insns.length;
     this.regs32 = new Int32Array(n).fill(-1);
@@ -153,7 +157,7 @@ class Interpreter {
   /** Follow one path until it exits, is pruned, or dies; pushes the other side of each branch. */
   private explore(path: Path, work: Path[]): void {
     for (;;) {
-      if (++this.processed > INSN_BUDGET) {
+      if (++this.processed > this.budget) {
         throw this.error(path.idx, new RuleViolation(`BPF program is too large. Processed ${this.processed} insn`,
           'the verifier explores every path: bound loops more tightly or split the program with tail calls'), path.state);
       }

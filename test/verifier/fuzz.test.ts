@@ -167,7 +167,7 @@ test('accepted random and mutated programs never fault in the checked interprete
     const obj = objectOf(insns);
     const accepts = (strict: boolean): boolean => {
       try {
-        verify(obj.programs[0]!, obj, { strict });
+        verify(obj.programs[0]!, obj, { strict, insnBudget: 50_000 });
         return true;
       } catch (e) {
         if (e instanceof VerifierError) return false;
