@@ -2,8 +2,8 @@
  * Side-by-side timing for `xdpjit bench`: several subjects (a program and its XDP_PASS floor, on each
  * engine) are timed in interleaved rounds, so a burst of load on this shared machine lands on all of them
  * alike and their differences (marginal cost, ratios) stay meaningful. Each round times a few steps of
- * each subject; the figure is the median of the rounds' ns/packet. Measuring stops when two consecutive
- * checks of every subject's median agree within `tolerance`, or at the (wall-clock) time cap.
+ * each subject; the figure is the median of the later half of the rounds' ns/packet. Measuring stops when two
+ * consecutive checks of every subject's median agree within `tolerance`, or at the (wall-clock) time cap.
  *
  * Samples are timed in this process's CPU time (getrusage user + system, which Linux keeps to the ns from
  * the scheduler's sum_exec_runtime; all threads, so CPU workers count and a main thread blocked waiting for
@@ -57,6 +57,14 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * The later half of the rounds: V8 may still be optimising (the interpreter's dispatch function takes it
+ * seconds of a loaded machine) when the warm-up ends, and the rounds before that are not the steady state.
+ */
+function recentHalf(xs: readonly number[]): readonly number[] {
+  return xs.slice(Math.floor(xs.length / 2));
+}
+
 function timeSteps(s: Timed, steps: number): { ns: number; packets: number } {
   const t0 = cpuNow();
   const packets = s.run(steps);
@@ -104,7 +112,7 @@ export function measureSideBySide(subjects: readonly Timed[], opts: MeasureOptio
     rounds++;
     progress(elapsed() / capNs);
     if (rounds % CHECK_EVERY === 0) {
-      const medians = samples.map(median);
+      const medians = samples.map((xs) => median(recentHalf(xs)));
       stable = previous !== undefined && medians.every((m, i) => Math.abs(m - previous![i]!) <= tolerance * previous![i]!);
       if (stable && elapsed() >= minNs) break;
       previous = medians;
@@ -112,5 +120,5 @@ export function measureSideBySide(subjects: readonly Timed[], opts: MeasureOptio
     if (elapsed() >= capNs && rounds >= 2) { stable = false; break; }
   }
   progress(1);
-  return subjects.map((_, i) => Object.freeze({ nsPerPacket: median(samples[i]!), packets: packets[i]!, rounds, stable }));
+  return subjects.map((_, i) => Object.freeze({ nsPerPacket: median(recentHalf(samples[i]!)), packets: packets[i]!, rounds, stable }));
 }
