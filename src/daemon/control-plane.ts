@@ -174,7 +174,8 @@ export class ControlPlane {
     if (!p) throw notFound('program', id);
     if (p.attachedTo.size > 0) throw conflict(`program '${id}' is attached to ${[...p.attachedTo].join(', ')}`, { attachedTo: [...p.attachedTo] });
     this.programs.delete(id);
-    const own = p.maps.filter((m) => m.programId === id);
+    // A pinned map lives while any loaded object still uses it (as a pinned map outlives its loader).
+    const own = p.maps.filter((m) => ![...this.programs.values()].some((o) => o.maps.includes(m)));
     for (const m of own) {
       this.mapsById.delete(m.id);
       if (this.pinned.get(m.name) === m) this.pinned.delete(m.name);
@@ -481,7 +482,7 @@ export class ControlPlane {
       nextMapId: this.nextMapId,
       programs: [...this.programs.values()].map((p) => ({
         id: p.id, name: p.name, createdAt: p.createdAt,
-        mapIds: Object.fromEntries(p.maps.filter((m) => m.programId === p.id).map((m) => [m.name, m.id])),
+        mapIds: Object.fromEntries(p.maps.map((m) => [m.name, m.id])),
       })),
       interfaces: this.d.datapath.interfaces
         .filter((i) => i.spec.kind !== 'veth' || i.peer === null || i.ifindex < i.peer.ifindex)

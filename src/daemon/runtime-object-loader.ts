@@ -10,7 +10,10 @@ import { btfValueToJson, globalsToJson } from '../ebpf/btf/btf-json.js';
 import { verify } from '../verifier/interpreter.js';
 import { VerifierError } from '../verifier/errors.js';
 import { ArenaFullError, type Arena } from '../vm/arena.js';
-import { Runtime } from '../vm/runtime/runtime.js';
+import { Runtime, type RuntimeDesc } from '../vm/runtime/runtime.js';
+import type { BpfMap } from '../vm/maps/bpf-map.js';
+import { PseudoSrc } from '../ebpf/opcodes.js';
+import { OP_LD_IMM64 } from '../ebpf/insn.js';
 import { ENGINES } from '../vm/runtime/engines.js';
 import { EngineUnavailableError } from '../vm/runtime/engine.js';
 import { UnsupportedMapTypeError } from '../vm/maps/registry.js';
@@ -60,6 +63,18 @@ export class RuntimeObjectLoader implements ObjectLoader {
     } catch (err) {
       throw refusal(err) ?? err;
     }
+    const reused = new Map<string, BpfMap>();
+    for (const m of spec.maps) {
+      const live = m.pinning === 'by_name' ? opts.pinnedMaps.get(m.name) : undefined;
+      if (!live) continue;
+      // libbpf's map_is_reuse_compat: a pinned map is reused only when its definition matches.
+      const p = live.params;
+      if (p.type !== m.type || p.keySize !== m.keySize || p.valueSize !== m.valueSize || p.maxEntries !== m.maxEntries || p.flags !== m.flags) {
+        throw new ObjectRejectedError('unsupported', `pinned map '${m.name}' exists with a different definition (type ${p.type}, key ${p.keySize}, value ${p.valueSize}, max ${p.maxEntries}, flags ${p.flags})`, { map: m.name });
+      }
+      reused.set(m.name, live);
+    }
+    if (reused.size > 0) rt = Runtime.attach(this.arena, sharePinned(rt.describe(), reused), { seed: this.seed, events: () => undefined });
     const seed = this.seed;
     const warn = this.warn;
     return {
@@ -108,4 +123,30 @@ export class RuntimeObjectLoader implements ObjectLoader {
       },
     };
   }
+}
+
+/**
+ * The object's description with each reused pinned map in place of the copy Runtime.load created: the map
+ * descriptor and every LD_IMM64 map reference (src=1, imm = header address) now name the live map, so the
+ * programs of both objects read and write the same arena bytes, as programs sharing a pinned map do.
+ */
+function sharePinned(desc: RuntimeDesc, reused: ReadonlyMap<string, BpfMap>): RuntimeDesc {
+  const moved = new Map<number, number>();
+  const maps = desc.maps.map((m) => {
+    const live = reused.get(m.name);
+    if (!live) return m;
+    moved.set(m.addr | 0, live.addr | 0);
+    return { ...m, addr: live.addr };
+  });
+  const programs = desc.programs.map((p) => {
+    const insns = [...p.insns];
+    // Walk instruction by instruction: the second slot of an LD_IMM64 holds the upper immediate only.
+    for (let k = 0; k < insns.length; k += insns[k]!.code === OP_LD_IMM64 ? 2 : 1) {
+      const insn = insns[k]!;
+      const to = insn.code === OP_LD_IMM64 && insn.src === PseudoSrc.MAP_FD ? moved.get(insn.imm) : undefined;
+      if (to !== undefined) insns[k] = { ...insn, imm: to };
+    }
+    return { ...p, insns };
+  });
+  return { ...desc, maps, programs };
 }

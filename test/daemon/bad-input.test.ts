@@ -53,6 +53,10 @@ test('bad inputs get a clear 4xx in the error contract and the daemon keeps serv
   const flipped = Uint8Array.from(good);
   flipped[4] = 1; // ELFCLASS32
   assertError(await d.req('POST', '/v1/programs', flipped), 400, 'bad_request');
+  const rejected = await d.req('POST', '/v1/programs', { path: 'rejected/ctx_write.o' });
+  assertError(rejected, 422, 'verifier_rejected');
+  assert.equal(typeof rejected.json.detail.insn, 'number');
+  assert.equal(typeof rejected.json.detail.rule, 'string');
   assertError(await d.req('POST', '/v1/programs', { path: '../../etc/passwd' }), 400, 'bad_request');
   assertError(await d.req('POST', '/v1/programs', { path: '/etc/passwd' }), 400, 'bad_request');
   assertError(await d.req('POST', '/v1/programs', { path: 'missing.o' }), 400, 'bad_request');
