@@ -11,7 +11,7 @@ import { disassemble } from '../ebpf/disasm.js';
 import { helperById, type HelperProto } from '../ebpf/helpers.js';
 import { MapType, type ObjectSpec, type ProgramSpec } from '../ebpf/object-spec.js';
 import { AluOp, AtomicOp, CallSrc, Class, JmpOp, Mode, Source, classOf, modeOf, opOf, sizeBytes, sizeOf, sourceOf } from '../ebpf/opcodes.js';
-import { assertionsOf } from './assertions.js';
+import { type Assertion, assertionsOf } from './assertions.js';
 import { buildCfg, CfgViolation, type Cfg, jumpTargetOf } from './cfg.js';
 import { type DischargeEnv, discharge, isGplCompatible } from './domain/discharge.js';
 import { type AccessFact, MAX_PACKET_OFF, MAX_VAR_OFF, checkHelperMem, loadedValue } from './domain/memory.js';
@@ -85,6 +85,7 @@ class Interpreter {
   private readonly regs32: Int32Array;
   private readonly taken: Uint8Array;
   private readonly access: (InsnFact['access'] | null | undefined)[];
+  private readonly assertions: (readonly Assertion[] | undefined)[] = [];
   private readonly logLines: string[] | undefined;
   private cfg!: Cfg;
   /** Global functions whose BTF signature xdpjit models (scalars and the ctx pointer): start → parameters. */
@@ -257,7 +258,10 @@ class Interpreter {
     const proto = isHelper ? helperById(insn.imm) : undefined;
     let access: AccessFact | undefined;
     let loaded: Reg | undefined;
-    for (const a of assertionsOf(this.insns, idx, proto)) {
+    // What must hold depends on the instruction only: derived once per instruction.
+    let asserts = this.assertions[idx];
+    if (!asserts) { asserts = assertionsOf(this.insns, idx, proto); this.assertions[idx] = asserts; }
+    for (const a of asserts) {
       if (a.kind === 'alu_operands' || a.kind === 'cmp_operands') continue; // proved by the transfer below
       const proof = discharge(a, st, this.env);
       if (proof.access) { access = proof.access.fact; loaded = proof.access.loaded; }
