@@ -79,17 +79,15 @@ export function measureSideBySide(subjects: readonly Timed[], opts: MeasureOptio
   const elapsed = (): number => now() - start;
   const progress = (f: number): void => opts.onProgress?.(Math.min(1, f));
 
-  // Warm-up: round-robin until the warm-up share is spent (every subject at least twice); a subject's mean
-  // CPU time per step over it (early, slower steps included) sizes its rounds.
+  // Warm-up: round-robin until the warm-up share is spent (every subject at least twice); a subject's CPU
+  // time per step in the last warm-up round sizes its rounds (the first steps pay for compiling).
   const warm = subjects.map(() => ({ ns: 0, steps: 0 }));
   const warmupNs = capNs * WARMUP_SHARE;
   let steps = 1;
   for (let round = 0; round < 2 || elapsed() < warmupNs; round++) {
     const t0 = now();
     subjects.forEach((s, i) => {
-      const t = timeSteps(s, steps);
-      warm[i]!.ns += t.ns;
-      warm[i]!.steps += steps;
+      warm[i] = { ns: timeSteps(s, steps).ns, steps };
     });
     // Grow the rounds while they are short, so that the warm-up ends close to its share.
     if (now() - t0 < warmupNs / 16) steps *= 2;
