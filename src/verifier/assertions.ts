@@ -32,7 +32,9 @@ export type Assertion =
   | { readonly kind: 'return_value' }
   /** At the program's exit every acquired reference has been released. */
   | { readonly kind: 'refs_released' }
-  /** Instruction kinds an XDP program may not use (legacy packet loads, kfuncs, callx). */
+  /** kfunc calls are refused (design.md §4a), naming the kfunc. */
+  | { readonly kind: 'kfunc'; readonly btfId: number }
+  /** Instruction kinds an XDP program may not use (legacy packet loads, callx). */
   | { readonly kind: 'forbidden'; readonly what: string; readonly unsupported: boolean };
 
 /** The assertions of the instruction at `index`. `proto` is the helper prototype for a helper call. */
@@ -80,7 +82,7 @@ export function assertionsOf(insns: readonly Insn[], index: number, proto: Helpe
         out.push({ kind: 'return_value' }, { kind: 'refs_released' });
       } else if (op === JmpOp.CALL) {
         if (insn.src === CallSrc.PSEUDO_CALL) out.push({ kind: 'call_depth' });
-        else if (insn.src === CallSrc.KFUNC) out.push({ kind: 'forbidden', what: `kfunc call (BTF id ${insn.imm}): kfuncs are not supported by xdpjit`, unsupported: true });
+        else if (insn.src === CallSrc.KFUNC) out.push({ kind: 'kfunc', btfId: insn.imm });
         else if (sourceOf(insn.code) === Source.X) out.push({ kind: 'forbidden', what: 'callx (indirect call) is not a kernel instruction', unsupported: false });
         else {
           out.push({ kind: 'helper', id: insn.imm });
@@ -113,5 +115,6 @@ export function assertionString(a: Assertion): string {
     case 'refs_released': return 'references released';
     case 'return_value': return 'R0 holds the return value';
     case 'forbidden': return a.what;
+    case 'kfunc': return `kfunc ${a.btfId} refused`;
   }
 }

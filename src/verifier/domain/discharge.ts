@@ -111,6 +111,11 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
           `the ring buffer reservation made at insn ${at} must be passed to bpf_ringbuf_submit or bpf_ringbuf_discard on every path`);
       }
       return {};
+    case 'kfunc': {
+      const t = env.obj.btf?.typeById(a.btfId);
+      const name = t && t.kind === 'func' ? t.name : `BTF id ${a.btfId}`;
+      throw new RuleViolation(`kfunc ${name} is not supported by xdpjit`, 'kfuncs are kernel functions outside the helper ABI; use a helper instead', undefined, true);
+    }
     case 'forbidden':
       throw new RuleViolation(a.what, undefined, undefined, a.unsupported);
   }
