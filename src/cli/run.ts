@@ -75,7 +75,7 @@ function parse(args: string[]): RunArgs | 'help' {
   if (v.help) return 'help';
   if (parsed.positionals.length !== 1) throw new UsageError('expected exactly one object file');
   if (v.pcap === undefined) throw new UsageError('--pcap FILE is required');
-  const engine = v.engine ?? 'interp';
+  const engine = v.engine ?? 'jit';
   if (engine !== 'interp' && engine !== 'jit') throw new UsageError(`--engine is jit or interp, got '${engine}'`);
   const clock = v.clock ?? 'capture';
   if (clock !== 'capture' && clock !== 'wall') throw new UsageError(`--clock is capture or wall, got '${clock}'`);
