@@ -8,26 +8,22 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../../../src/cli/run.js';
+import { execFile } from 'node:child_process';
 import { readCapture } from '../../../src/dataplane/capture/read-capture.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const prog = (n: string): string => join(ROOT, 'programs', `${n}.o`);
 const MIXED = join(ROOT, 'pcaps', 'mixed.pcap');
 
-async function xdpjit(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  try {
-    return { code: await run(args), out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
+const BIN = join(ROOT, 'bin', 'xdpjit.js');
+
+/** The real command in a child process (the test runner reports on this process's stdout). */
+function xdpjit(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, 'run', ...args], { maxBuffer: 64 << 20 }, (e, out, err) => {
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err });
+    });
+  });
 }
 
 const jsonLines = (s: string): Record<string, unknown>[] => s.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
