@@ -908,7 +908,10 @@ function constStackKey(st: State, key: Reg, size: number): bigint | undefined {
   for (let i = i0; i < i0 + size; i++) if (frame.slots[i] !== Slot.ZERO) zero = false;
   if (zero) return 0n;
   const spill = frame.spills[i0 >> 3];
-  if (size === 8 && (i0 & 7) === 0 && spill && spill.t === 'scalar' && isConst(spill.s) && frame.slots[i0] === Slot.SPILL) {
+  // Only a spill exactly as wide as the key counts (an 8-byte spill does not make a 4-byte constant key).
+  let width = 0;
+  while (width < 8 && frame.slots[(i0 & ~7) + width] === Slot.SPILL) width++;
+  if (width === size && (i0 & 7) === 0 && spill && spill.t === 'scalar' && isConst(spill.s)) {
     return spill.s.var.value & ((1n << BigInt(size * 8)) - 1n);
   }
   return undefined;

@@ -255,7 +255,9 @@ const idx = (off: number): number => STACK_SIZE + off;
 function stackRead(frame: Frame, off: number, size: number, env: AccessEnv): Reg {
   const i0 = idx(off);
   const spill = frame.spills[i0 >> 3];
-  if (size === 8 && (i0 & 7) === 0 && spill && frame.slots[i0] === Slot.SPILL) return spill;
+  let allSpill = true;
+  for (let i = i0; i < i0 + size; i++) if (frame.slots[i] !== Slot.SPILL) allSpill = false;
+  if (size === 8 && (i0 & 7) === 0 && spill && allSpill) return spill;
   let allZero = true;
   for (let i = i0; i < i0 + size; i++) {
     const k = frame.slots[i]!;
@@ -274,8 +276,9 @@ function stackRead(frame: Frame, off: number, size: number, env: AccessEnv): Reg
     } else if (k !== Slot.ZERO) allZero = false;
   }
   if (allZero) return constReg(0n);
-  // The low bytes of a spilled scalar that fits in them are that scalar (little-endian).
-  if (spill && (i0 & 7) === 0 && frame.slots[i0] === Slot.SPILL && spill.s.r64.umax < (1n << BigInt(size * 8))) return spill;
+  // The low bytes of a spilled scalar that fits in them are that scalar (little-endian); this is also how a
+  // narrow (<8-byte) spill is refilled (kernel: <8-byte scalar spill and refill).
+  if (spill && allSpill && (i0 & 7) === 0 && spill.s.r64.umax < (1n << BigInt(size * 8))) return spill;
   return scalarReg(scalarOfSize(size));
 }
 
@@ -298,6 +301,12 @@ function stackWrite(frame: Frame, off: number, size: number, value: Reg | undefi
   }
   for (let s = i0 >> 3; s <= (i0 + size - 1) >> 3; s++) scrubSpill(frame, s, env);
   const zero = value !== undefined && value.t === 'scalar' && isConst(value.s) && (value.s.var.value & ((1n << BigInt(size * 8)) - 1n)) === 0n;
+  if (!zero && (i0 & 7) === 0 && value && value.t === 'scalar' && value.s.r64.umax < (1n << BigInt(size * 8))) {
+    // A narrow spill at the start of a slot of a scalar that fits: its bytes keep the register.
+    frame.spills[i0 >> 3] = value;
+    frame.slots.fill(Slot.SPILL, i0, i0 + size);
+    return;
+  }
   frame.slots.fill(zero ? Slot.ZERO : Slot.MISC, i0, i0 + size);
 }
 
