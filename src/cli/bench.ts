@@ -170,7 +170,7 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(a.json ? `${JSON.stringify(report)}\n` : formatTable(report, a.pcap));
     if ('skipReason' in report.kernel && a.json) process.stderr.write(`xdpjit bench: no kernel figure: ${report.kernel.skipReason}\n`);
     for (const { engine, subject, m } of details.measured) {
-      if (!m.stable) process.stderr.write(`xdpjit bench: ${engine} ${subject}: not stable within ${ms} ms (${m.rounds} rounds); median reported\n`);
+      if (!m.stable) process.stderr.write(`xdpjit bench: ${engine} ${subject}: not stable within ${ms / a.engines.length} ms (${m.rounds} rounds); median reported\n`);
     }
     const file = writeResults(report, details, a, ms);
     process.stderr.write(`xdpjit bench: results in ${file}\n`);
