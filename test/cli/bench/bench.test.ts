@@ -17,7 +17,7 @@ import { runCapture } from '../../../src/vm/runtime/run-capture.js';
 import { kernelAvailable } from '../../../src/oracle/index.js';
 import { renderChart } from '../../../bench/chart.js';
 import { geomean } from '../../../bench/suite.js';
-import { median } from '../../../src/bench/measure.js';
+import { measureSideBySide, median } from '../../../src/bench/measure.js';
 import { checkXml } from './xml-check.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -211,6 +211,23 @@ test('chart check itself: catches broken XML', () => {
   assert.notDeepEqual(checkXml('<svg x="1" x="2"/>').problems, []);
   assert.notDeepEqual(checkXml('<svg x=1/>').problems, []);
   assert.deepEqual(checkXml('<?xml version="1.0"?>\n<svg a="&amp;"><t>x &lt; y</t></svg>\n').problems, []);
+});
+
+test('measureSideBySide: one figure per subject from the same rounds, packets as the subjects report them', () => {
+  let aSteps = 0;
+  let bSteps = 0;
+  const a = { run: (steps: number) => { aSteps += steps; return steps * 64; } };
+  const b = { run: (steps: number) => { bSteps += steps; return steps * 8; } };
+  const progress: number[] = [];
+  const [ma, mb] = measureSideBySide([a, b], { capMs: 30, onProgress: (f) => progress.push(f) });
+  assert.ok(ma && mb);
+  assert.equal(ma.rounds, mb.rounds, 'interleaved: both subjects run in every round');
+  assert.ok(ma.rounds >= 2);
+  assert.ok(ma.packets > 0 && ma.packets % 64 === 0 && ma.packets <= aSteps * 64);
+  assert.ok(mb.packets > 0 && mb.packets % 8 === 0 && mb.packets <= bSteps * 8);
+  for (const m of [ma, mb]) assert.ok(Number.isFinite(m.nsPerPacket) && m.nsPerPacket >= 0);
+  assert.equal(progress.at(-1), 1);
+  assert.ok(progress.every((f) => f >= 0 && f <= 1));
 });
 
 test('median and geomean: what the figures are reduced with', () => {
