@@ -4,9 +4,9 @@
  * skipReason path without the kernel (XDPJIT_NO_KERNEL), the kernel figures where the kernel is usable, and
  * the suite's SVG chart as well-formed XML.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,9 +59,14 @@ async function xdpjit(env: Record<string, string | undefined>, ...args: string[]
   }
 }
 
+const resultDirs: string[] = [];
+after(() => { for (const d of resultDirs) rmSync(d, { recursive: true, force: true }); });
+
 /** A tiny, kernel-less run writing its results file into a fresh directory. */
 function tinyEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return { XDPJIT_BENCH_MS: '20', XDPJIT_NO_KERNEL: '1', XDPJIT_BENCH_RESULTS_DIR: mkdtempSync(join(tmpdir(), 'xdpjit-bench-')), ...extra };
+  const dir = mkdtempSync(join(tmpdir(), 'xdpjit-bench-'));
+  resultDirs.push(dir);
+  return { XDPJIT_BENCH_MS: '20', XDPJIT_NO_KERNEL: '1', XDPJIT_BENCH_RESULTS_DIR: dir, ...extra };
 }
 
 test('bad usage and bad input exit 2 with the usage or the reason on stderr', async () => {
