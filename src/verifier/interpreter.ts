@@ -52,6 +52,8 @@ interface Path {
   state: State;
   idx: number;
   cp: Checkpoint | null;
+  /** The branch instruction this path was pushed by (-1 for an entry), for the log. */
+  readonly from: number;
 }
 
 const CMP_OPS: Readonly<Record<number, CmpOp>> = {
@@ -137,9 +139,9 @@ class Interpreter {
       sig.forEach((kind, i) => {
         f.regs[i + 1] = kind === 'ctx' ? pointerReg('ctx') : kind === 'scalar' ? unknownScalar() : pointerReg('mem_or_null', { size: kind.mem, id: this.newId() });
       });
-      work.push({ state: new State([f], new Map()), idx: start, cp: null });
+      work.push({ state: new State([f], new Map()), idx: start, cp: null, from: -1 });
     }
-    work.push({ state: new State([entry], new Map()), idx: 0, cp: null });
+    work.push({ state: new State([entry], new Map()), idx: 0, cp: null, from: -1 });
     while (work.length > 0) this.explore(work.pop()!, work);
     this.checkStackDepth();
     return {
@@ -156,7 +158,13 @@ class Interpreter {
   }
 
   /** Follow one path until it exits, is pruned, or dies; pushes the other side of each branch. */
+  /**
+   * The kernel's level-2 log: `from P to Q: <state>` where a path resumes, then per instruction
+   * `N: (op) insn ; <state after>`.
+   */
   private explore(path: Path, work: Path[]): void {
+    const log = this.logLines;
+    if (log && log.length < MAX_LOG_LINES) log.push(`${path.from >= 0 ? `from ${path.from} to ${path.idx}` : `${path.idx}`}: ${stateString(path.state)}`);
     for (;;) {
       if (++this.processed > this.budget) {
         throw this.error(path.idx, new RuleViolation(`BPF program is too large. Processed ${this.processed} insn`,
@@ -174,6 +182,10 @@ class Interpreter {
         if (e instanceof RuleViolation) throw this.error(path.idx, e, path.state);
         throw e;
       }
+      if (log && log.length < MAX_LOG_LINES) {
+        const op = this.insns[path.idx]!.code.toString(16).padStart(2, '0');
+        log.push(`${path.idx}: (${op}) ${disassemble(this.insns, path.idx)}${next.length ? ` ; ${stateString(next[0]!.state)}` : ''}`);
+      }
       if (next.length === 0) {
         this.pathDone(path.cp);
         return;
@@ -181,7 +193,7 @@ class Interpreter {
       if (next.length > 1) this.jmpsProcessed++;
       for (let i = 1; i < next.length; i++) {
         if (path.cp) path.cp.branches++;
-        work.push({ state: next[i]!.state, idx: next[i]!.idx, cp: path.cp });
+        work.push({ state: next[i]!.state, idx: next[i]!.idx, cp: path.cp, from: path.idx });
       }
       path.state = next[0]!.state;
       path.idx = next[0]!.idx;
@@ -239,10 +251,7 @@ class Interpreter {
       if (reg.t === 'scalar' && reg.s.r64.umax <= U32MAX) mask |= 1 << r;
     }
     this.regs32[path.idx]! &= mask;
-    if (this.logLines && this.logLines.length < MAX_LOG_LINES) {
-      this.logLines.push(`${path.idx}: ${stateString(path.state)}`);
-      this.logLines.push(`${path.idx}: (${this.insns[path.idx]!.code.toString(16).padStart(2, '0')}) ${disassemble(this.insns, path.idx)}`);
-    }
+
   }
 
   private newId(): number {

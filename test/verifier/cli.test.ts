@@ -61,5 +61,6 @@ test('-v prints a per-instruction state log', () => {
   const r = xdpjit(`${CORPUS}ok_pkt_meta_checked.o`, '-v');
   assert.equal(r.code, 0);
   assert.match(r.stderr, /^0: R1=ctx R10=fp0$/m);
+  assert.match(r.stderr, /^0: \(61\) r2 = \*\(u32 \*\)\(r1 \+ 0x8\) ; R1=ctx R2=pkt_meta\(r=0\) R10=fp0$/m);
   assert.match(r.stderr, /R2=pkt_meta\(r=4\)/);
 });

@@ -73,11 +73,14 @@ test('strict mode only ever rejects more', () => {
   }
 });
 
-test('-v log: one state line and one instruction line per processed instruction', () => {
+test('-v log: the entry state, then one line per processed instruction with the state after it', () => {
   const obj = parseObject(readFileSync(`${CORPUS}ok_stack_zero_read.o`));
   const v = verify(obj.programs[0]!, obj, { log: true });
   const lines = (v.log ?? '').split('\n');
-  assert.equal(lines.length, 2 * v.processed);
+  assert.equal(lines.length, 1 + v.processed);
   assert.equal(lines[0], '0: R1=ctx R10=fp0');
-  assert.match(lines[1]!, /^0: \(b7\) r1 = 0x0$/);
+  assert.equal(lines[1], '0: (b7) r1 = 0x0 ; R1=0 R10=fp0');
+  assert.match(lines[2]!, /^1: \(7b\) \*\(u64 \*\)\(r10 - 0x8\) = r1 ; R1=0 R10=fp0 fp-8=0$/);
+  const branches = verify(...(() => { const o = parseObject(readFileSync(`${CORPUS}ok_pkt_meta_checked.o`)); return [o.programs[0]!, o, { log: true }] as const; })());
+  assert.match(branches.log ?? '', /^from 5 to 8: /m);
 });

@@ -492,20 +492,23 @@ export function scalarWithin(a: Scalar, b: Scalar): boolean {
 
 export const scalarEquals = (a: Scalar, b: Scalar): boolean => scalarWithin(a, b) && scalarWithin(b, a);
 
-/** Kernel log syntax: `scalar(smin=..,umax=..,var_off=(..))` omitting bounds that say nothing. */
+/**
+ * Kernel log syntax: `scalar(smin=umin=0,smax=umax=3,var_off=(0x0; 0x3))` — bounds that say nothing are
+ * omitted, bounds with the same value are printed once, joined by `=`.
+ */
 export function scalarString(s: Scalar): string {
   if (isConst(s)) return `${asS(64, s.var.value)}`;
-  const parts: string[] = [];
-  const r = s.r64;
-  if (r.smin !== FULL64.smin) parts.push(`smin=${r.smin}`);
-  if (r.smax !== FULL64.smax) parts.push(`smax=${r.smax}`);
-  if (r.umin !== 0n) parts.push(`umin=${r.umin}`);
-  if (r.umax !== U64) parts.push(`umax=${r.umax}`);
-  const q = s.r32;
-  if (q.smin !== FULL32.smin && q.smin !== r.smin) parts.push(`smin32=${q.smin}`);
-  if (q.smax !== FULL32.smax && q.smax !== r.smax) parts.push(`smax32=${q.smax}`);
-  if (q.umin !== 0n && q.umin !== r.umin) parts.push(`umin32=${q.umin}`);
-  if (q.umax !== U32 && q.umax !== r.umax) parts.push(`umax32=${q.umax}`);
+  const bounds: Array<[string, bigint, bigint]> = [
+    ['smin', s.r64.smin, FULL64.smin], ['smax', s.r64.smax, FULL64.smax], ['umin', s.r64.umin, 0n], ['umax', s.r64.umax, U64],
+    ['smin32', s.r32.smin, FULL32.smin], ['smax32', s.r32.smax, FULL32.smax], ['umin32', s.r32.umin, 0n], ['umax32', s.r32.umax, U32],
+  ];
+  const groups = new Map<bigint, string[]>();
+  for (const [name, v, trivial] of bounds) {
+    if (v === trivial) continue;
+    const g = groups.get(v);
+    if (g) g.push(name); else groups.set(v, [name]);
+  }
+  const parts = [...groups].map(([v, names]) => `${names.join('=')}=${v}`);
   if (s.var.mask !== U64) parts.push(`var_off=${tnumString(s.var)}`);
   return `scalar(${parts.join(',')})`;
 }
