@@ -18,7 +18,6 @@ export const tnumConst = (v: bigint): Tnum => ({ value: u64(v), mask: 0n });
 export const TNUM_UNKNOWN: Tnum = Object.freeze({ value: 0n, mask: U64 });
 
 export const tnumIsConst = (a: Tnum): boolean => a.mask === 0n;
-export const tnumIsUnknown = (a: Tnum): boolean => a.mask === U64;
 
 /** Smallest tnum covering [min, max] (unsigned): the common high-bit prefix is known. */
 export function tnumRange(min: bigint, max: bigint): Tnum {
@@ -115,8 +114,6 @@ export function tnumIn(a: Tnum, b: Tnum): boolean {
   if ((b.mask & ~a.mask) !== 0n) return false;
   return a.value === (b.value & ~a.mask);
 }
-
-export const tnumEquals = (a: Tnum, b: Tnum): boolean => a.value === b.value && a.mask === b.mask;
 
 /** Kernel log syntax: a constant in hex, otherwise (value; mask). */
 export const tnumString = (a: Tnum): string =>

@@ -51,8 +51,6 @@ export function scalarConst(v: bigint): Scalar {
 }
 
 export const isConst = (s: Scalar): boolean => tnumIsConst(s.var);
-export const isConst32 = (s: Scalar): boolean => tnumIsConst(tnumSubreg(s.var));
-export const constValue = (s: Scalar): bigint => s.var.value;
 
 /** Bounds are contradictory: no concrete value satisfies all views (the path is infeasible). */
 export function isBottom(s: Scalar): boolean {
