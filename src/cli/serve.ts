@@ -31,6 +31,10 @@ export async function serve(cfg: ServeConfig, onServing?: (d: Daemon) => void): 
     process.stderr.write(`xdpjit serve: ${err instanceof Error ? err.message : String(err)}\n`);
     return (err as NodeJS.ErrnoException).code === 'EADDRINUSE' || (err as { statusCode?: number }).statusCode !== undefined ? EXIT_USAGE : EXIT_FAILURE;
   }
+  // A daemon logs a stray rejection (a failed replay's leftovers) instead of dying with every interface.
+  process.on('unhandledRejection', (err) => {
+    process.stderr.write(`xdpjit serve: unhandled rejection: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  });
   process.stdout.write(`listening on ${daemon.url}\n`);
   onServing?.(daemon);
   await new Promise<void>((resolve) => {

@@ -56,7 +56,7 @@ function runStages(addr: number, n: number, stages: readonly StageRef[], clocked
     const indices = pending ?? Array.from({ length: n }, (_, i) => i);
     for (const i of indices) {
       const d = (addr + i * DESC_SIZE) >>> 2;
-      lens[i] = u32[d + (Desc.DATA_END >> 2)]! - u32[d + (Desc.DATA >> 2)]!;
+      lens[i] = u32[d + (Desc.DATA_END >> 2)]! - u32[d + (Desc.DATA >> 2)]! + u32[d + (Desc.FRAGS_LEN >> 2)]!;
       u32[d + (Desc.ACTION >> 2)] = 0;
       u32[d + (Desc.REDIRECT_KIND >> 2)] = 0;
       u32[d + (Desc.ERROR >> 2)] = 0;

@@ -20,6 +20,7 @@ import { CpuPool } from './cpu-pool.js';
 import { queueForHash, rssHash } from './flow-hash.js';
 import type { ArenaMemory, ProcessorEvent, ProcessorRecipe } from './frame-processor.js';
 import { NetInterface, type InterfaceSpec } from './interfaces.js';
+import { FRAG_SIZE, FRAG_TABLE_SIZE, FragTable, MAX_FRAGS } from '../vm/helpers/xdp-buff.js';
 import { RegionAllocator } from './region-allocator.js';
 import { parseHostPort, VxlanEndpoint } from './vxlan.js';
 
@@ -109,6 +110,8 @@ export class Datapath {
   private readonly rxBacklog: number;
   private readonly captureHeap: CaptureHeap;
   private nextIfindex = 1;
+  /** Fragment tables and pages of the multi-buffer frames in each batch buffer in flight, freed on delivery. */
+  private readonly fragAllocs = new Map<number, number[]>();
   /** Where program events go (the daemon's SSE bus). */
   onEvent: ((e: ProcessorEvent & { readonly program: string }) => void) | null = null;
 
@@ -264,7 +267,10 @@ export class Datapath {
   submit(iface: NetInterface, frames: readonly RxFrame[], clocked = false): { posted: Promise<void>; done: Promise<void> } {
     const done: Promise<void>[] = [];
     const posted = this.post(iface, frames, clocked, done);
-    return { posted, done: posted.then(() => Promise.all(done)).then(() => undefined) };
+    const all = posted.then(() => Promise.all(done)).then(() => undefined);
+    // A caller awaiting only `posted` must not leave the same failure unhandled on `done`.
+    all.catch(() => undefined);
+    return { posted, done: all };
   }
 
   private async post(iface: NetInterface, frames: readonly RxFrame[], clocked: boolean, done: Promise<void>[]): Promise<void> {
@@ -291,8 +297,8 @@ export class Datapath {
     // The batch boundary: whatever is attached now runs this whole batch.
     const att = this.attachments.get(iface);
     const buf = this.memory.buffer;
-    const u8 = new Uint8Array(buf);
-    const u32 = new Uint32Array(buf);
+    let u8 = new Uint8Array(buf);
+    let u32 = new Uint32Array(buf);
     const ts = new BigInt64Array(buf, addr + BATCH_TS, BATCH_SIZE);
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i]!;
@@ -308,6 +314,12 @@ export class Datapath {
       u32[d + (Desc.INGRESS_IFINDEX >> 2)] = iface.ifindex;
       u32[d + (Desc.RX_QUEUE_INDEX >> 2)] = cpu;
       u32[d + (Desc.SLOT >> 2)] = slot;
+      if (f.data.length > linear) {
+        this.placeFrags(addr, d, f.data.subarray(linear));
+        // placeFrags may have grown the arena: the views above must cover the new buffer.
+        u8 = new Uint8Array(this.memory.buffer);
+        u32 = new Uint32Array(this.memory.buffer);
+      }
       ts[i] = f.tsNs;
     }
     const n = frames.length;
@@ -328,7 +340,7 @@ export class Datapath {
           finish();
           for (const { stage, ...e } of events) this.onEvent?.({ ...e, program: att.stages[stage]?.program ?? '' });
         },
-        (err: unknown) => { iface.backlog -= n; this.pool.giveBack(cpu, addr); finish(); throw err; },
+        (err: unknown) => { iface.backlog -= n; this.freeFrags(addr); this.pool.giveBack(cpu, addr); finish(); throw err; },
       ),
     };
   }
@@ -340,21 +352,80 @@ export class Datapath {
     const ts = new BigInt64Array(buf, addr + BATCH_TS, n);
     for (let i = 0; i < n; i++) {
       const d = (addr + i * DESC_SIZE) >>> 2;
-      const start = u32[d + (Desc.DATA >> 2)]!, end = u32[d + (Desc.DATA_END >> 2)]!;
-      const frame = new Uint8Array(buf, start, Math.max(0, end - start));
       const tsNs = ts[i]!;
-      if (noProgram) { this.toStack(iface, frame, tsNs); continue; }
+      if (noProgram) { this.toStack(iface, this.outputFrame(d), tsNs); continue; }
       if (u32[d + (Desc.ERROR >> 2)] !== 0) continue;
       const stage = att!.stages[finalStage[i]!]!;
       switch (u32[d + (Desc.ACTION >> 2)]) {
-        case XdpAction.PASS: this.toStack(iface, frame, tsNs); break;
-        case XdpAction.TX: this.transmit(iface, frame, tsNs, stage, cpu); break;
-        case XdpAction.REDIRECT: this.redirect(iface, d, u32, frame, tsNs, stage, cpu); break;
+        case XdpAction.PASS: this.toStack(iface, this.outputFrame(d), tsNs); break;
+        case XdpAction.TX: this.transmit(iface, this.outputFrame(d), tsNs, stage, cpu); break;
+        case XdpAction.REDIRECT: this.redirect(iface, d, u32, this.outputFrame(d), tsNs, stage, cpu); break;
         default: break; // DROP frees; ABORTED / unknown were counted as exceptions by the worker
       }
     }
     iface.backlog -= n;
+    this.freeFrags(addr);
     this.pool.giveBack(cpu, addr);
+  }
+
+  /**
+   * Multi-buffer (design.md §2, as the kernel's test_run builds it): what does not fit the linear part goes
+   * into FRAG_SIZE pages listed in a fragment table (xdp-buff.ts); beyond MAX_FRAGS pages the frame is cut.
+   */
+  private placeFrags(batch: number, d: number, rest: Uint8Array): void {
+    const nFrags = Math.min(MAX_FRAGS, Math.ceil(rest.length / FRAG_SIZE));
+    const allocs = this.fragAllocs.get(batch) ?? [];
+    this.fragAllocs.set(batch, allocs);
+    const table = this.captureHeap.alloc(FRAG_TABLE_SIZE, 'fragment table');
+    allocs.push(table);
+    const pages: number[] = [];
+    for (let i = 0; i < nFrags; i++) pages.push(this.captureHeap.alloc(FRAG_SIZE, 'fragment page'));
+    allocs.push(...pages);
+    // Views only after allocating: an allocation may grow the arena, and views of the old buffer stop short.
+    const u8 = new Uint8Array(this.memory.buffer);
+    const u32 = new Uint32Array(this.memory.buffer);
+    u32[(table + FragTable.NR_FRAGS) >>> 2] = nFrags;
+    let total = 0;
+    for (let i = 0; i < nFrags; i++) {
+      const chunk = rest.subarray(i * FRAG_SIZE, (i + 1) * FRAG_SIZE);
+      const page = pages[i]!;
+      u8.set(chunk, page);
+      const e = table + FragTable.FRAGS + i * FragTable.ENTRY;
+      u32[(e + FragTable.FRAG_ADDR) >>> 2] = page;
+      u32[(e + FragTable.FRAG_SIZE) >>> 2] = chunk.length;
+      total += chunk.length;
+    }
+    u32[d + (Desc.FRAGS_LEN >> 2)] = total;
+    u32[d + (Desc.FRAGS_ADDR >> 2)] = table;
+  }
+
+  private freeFrags(batch: number): void {
+    const allocs = this.fragAllocs.get(batch);
+    if (!allocs) return;
+    this.fragAllocs.delete(batch);
+    for (const a of allocs) this.captureHeap.free(a);
+  }
+
+  /** The frame as it leaves: [data, data_end) then every fragment (copied when there are fragments). */
+  private outputFrame(d: number): Uint8Array {
+    const buf = this.memory.buffer;
+    const u32 = new Uint32Array(buf);
+    const start = u32[d + (Desc.DATA >> 2)]!, end = u32[d + (Desc.DATA_END >> 2)]!;
+    const linear = new Uint8Array(buf, start, Math.max(0, end - start));
+    const fragsLen = u32[d + (Desc.FRAGS_LEN >> 2)]!;
+    const table = u32[d + (Desc.FRAGS_ADDR >> 2)]!;
+    if (fragsLen === 0 || table === 0) return linear;
+    const out = new Uint8Array(linear.length + fragsLen);
+    out.set(linear);
+    let p = linear.length;
+    const nr = u32[(table + FragTable.NR_FRAGS) >>> 2]!;
+    for (let i = 0; i < nr && p < out.length; i++) {
+      const e = table + FragTable.FRAGS + i * FragTable.ENTRY;
+      const page = u32[(e + FragTable.FRAG_ADDR) >>> 2]!, size = u32[(e + FragTable.FRAG_SIZE) >>> 2]!;
+      out.set(new Uint8Array(buf, page, Math.min(size, out.length - p)), p);
+      p += size;
+    }
+    return out;
   }
 
   private toStack(iface: NetInterface, frame: Uint8Array, tsNs: bigint): void {

@@ -142,3 +142,21 @@ test('events a program emits reach onEvent with its program name and CPU', async
     await dp.close();
   }
 });
+
+test('frames longer than the linear part run as multi-buffer and leave whole', async () => {
+  const dp = makeDatapath(1);
+  try {
+    const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    await dp.attach('p0', [stage('pass', { action: 2 })]);
+    const got: Uint8Array[] = [];
+    p!.passSink = { write: (f) => { got.push(f.slice()); } };
+    const big = udpFrame(9, [], 9000);
+    for (let i = 0; i < big.length; i++) big[i] = i % 251;
+    await dp.submit(p!, [{ data: big, tsNs: 0n }, { data: udpFrame(10), tsNs: 0n }]).done;
+    assert.equal(got.length, 2);
+    assert.deepEqual(got.find((f) => f.length === 9000), big);
+    assert.equal(sum(dp, 'p0', 'bytes', 'pass'), 9000 + 64);
+  } finally {
+    await dp.close();
+  }
+});
