@@ -120,10 +120,26 @@ function generate(rng: Rng): Insn[] {
         out.push(I(0xb7, 0, 0, 0, 2));
     }
   }
+  // A bpf-to-bpf call: the callee gets the packet pointer and data_end, checks (or not) and reads; a range it
+  // proves also holds for the caller's copies.
+  const calls: number[] = [];
+  if (rng.chance(0.3)) {
+    out.push(I(0xbf, 1, 7, 0, 0), I(0xbf, 2, 8, 0, 0));
+    calls.push(out.length);
+    out.push(I(0x85, 0, 1, 0, 0), I(0x71, 3, 7, rng.int(12), 0));
+  }
   if (rng.chance(0.9)) out.push(I(0xb7, 0, 0, 0, 2));
   const end = out.length;
   out.push(I(0x95, 0, 0, 0, 0));
   for (const j of endJumps) { const x = out[j] as Insn; out[j] = { ...x, off: end - j - 1 }; }
+  if (calls.length) {
+    const sub = out.length;
+    const K = 1 + rng.int(12);
+    out.push(I(0xbf, 3, 1, 0, 0), I(0x07, 3, 0, 0, K), I(0xb7, 0, 0, 0, 0));
+    out.push(I(rng.chance(0.9) ? 0x2d : 0xad, 3, 2, 1, 0)); // if r3 > r2 goto +1 (or the wrong way round)
+    out.push(I(0x71, 0, 1, rng.int(K + 1), 0), I(0x95, 0, 0, 0, 0));
+    for (const c of calls) out[c] = { ...(out[c] as Insn), imm: sub - c - 1 };
+  }
   return out as Insn[];
 }
 
@@ -145,7 +161,7 @@ function mutate(rng: Rng, insns: Insn[]): Insn[] {
 }
 
 function objectOf(insns: Insn[]): ObjectSpec {
-  const prog: ProgramSpec = { name: 'fuzz', section: 'xdp', kind: 'xdp', insns, funcs: [{ insn: 0, name: 'fuzz', linkage: 'global' }], lines: [], coreRelocs: [] };
+  const prog: ProgramSpec = { name: 'fuzz', section: 'xdp', kind: 'xdp', insns, funcs: [], lines: [], coreRelocs: [] };
   return { license: 'GPL', programs: [prog], maps: MAPS, runConfigs: new Map() };
 }
 
