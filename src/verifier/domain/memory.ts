@@ -161,11 +161,13 @@ function boundsCheck(reg: Reg, R: string, insnOff: number, size: number, limit: 
   }
   if (smin + BigInt(off) < 0n) {
     throw new RuleViolation(`${R} min value is outside of the allowed memory range`,
-      `the index added to ${R} may be negative (min ${smin}): make it unsigned or check it is >= 0`);
+      `the index added to ${R} may be negative (min ${smin}): make it unsigned or check it is >= 0`,
+      `an index of ${smin} taking this path`);
   }
   if (umax + BigInt(off + size) > BigInt(limit)) {
     throw new RuleViolation(`${R} max value is outside of the allowed memory range`,
-      `the index added to ${R} may be up to ${umax}; ${R} + ${off} + ${size} must stay <= ${limit}: check the index is < ${limit - off - size + 1}`);
+      `the index added to ${R} may be up to ${umax}; ${R} + ${off} + ${size} must stay <= ${limit}: check the index is < ${limit - off - size + 1}`,
+      `an index of ${umax} taking this path`);
   }
   return -1;
 }
