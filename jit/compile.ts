@@ -11,6 +11,7 @@ import { IrreducibleControlFlow } from './structurer.js';
 import type { ModuleWriter } from './module-writer.js';
 import { Wasm, type WasmModule } from './wasm-api.js';
 import type { InlineHelper, ReadOnlyData } from './function-builder.js';
+import type { HardenSpec } from './harden.js';
 
 /** What the JIT needs of a program: ExecProgram (src/vm/exec-types.ts) satisfies it. */
 export interface JitProgram {
@@ -36,6 +37,8 @@ export interface JitOptions {
   readonly inlineHelper?: InlineHelper;
   /** Frozen read-only data whose loads fold to constants (design.md §3: specialised on `.rodata`). */
   readonly readOnly?: readonly ReadOnlyData[];
+  /** `--harden` (design.md §2, jit/harden.ts): address masking and constant blinding with this key. */
+  readonly harden?: HardenSpec;
 }
 
 export interface CompileTimings {
@@ -55,6 +58,8 @@ export interface CompiledProgram {
   /** First slot of every sub-program (each exported as sub_<slot>). */
   readonly subPrograms: readonly number[];
   readonly usesTailCall: boolean;
+  /** Hardened modules: the blinding key, imported as the i64 global `env.blind` (jit/harden.ts). */
+  readonly blindKey?: bigint;
   readonly timings: CompileTimings;
 }
 
@@ -80,6 +85,7 @@ function compileWith(writer: ModuleWriter, program: JitProgram, options: JitOpti
       promoteStack: options.promoteStack ?? true,
       ...(options.inlineHelper ? { inlineHelper: options.inlineHelper } : {}),
       ...(options.readOnly ? { readOnly: options.readOnly } : {}),
+      ...(options.harden ? { harden: options.harden } : {}),
     });
   } catch (e) {
     writer.dispose();
@@ -97,6 +103,7 @@ function compileWith(writer: ModuleWriter, program: JitProgram, options: JitOpti
     backend,
     subPrograms: built.subPrograms.map((s) => s.start),
     usesTailCall: built.usesTailCall,
+    ...(options.harden ? { blindKey: options.harden.key } : {}),
     timings: { buildMs: t1 - t0, optimizeAndEmitMs: t2 - t1, v8CompileMs: t3 - t2 },
   };
 }

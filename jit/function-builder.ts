@@ -23,6 +23,9 @@ import { lowerCondition } from './lower-jump.js';
 import { lowerLoad, lowerStore } from './lower-memory.js';
 import { HelperId, REGS_SCRATCH_BYTES, subProgramExport } from './module-abi.js';
 import { promotableStackSlots, slotKey } from './stack-promotion.js';
+import { plainAddress } from './lower-memory.js';
+import { blind32, blind64, confineAddress, type HardenSpec } from './harden.js';
+import { pointerProvenance, type PointerKind } from './pointer-provenance.js';
 
 /** Module-level names the function bodies refer to. */
 export const Names = {
@@ -46,6 +49,8 @@ export interface FunctionBuildOptions {
   readonly promoteStack: boolean;
   readonly inlineHelper?: InlineHelper;
   readonly readOnly?: readonly ReadOnlyData[];
+  /** `--harden`: mask accesses to their objects and blind immediates (jit/harden.ts). */
+  readonly harden?: HardenSpec;
 }
 
 // Local layout: params 0..4 = r1..r5, 5 = r10; then r0, r6, r7, r8, r9; then the Relooper label; then
@@ -78,6 +83,37 @@ class FunctionLowering implements LowerContext {
     if (options.promoteStack) {
       for (const key of promotableStackSlots(insns, sub)) this.slots.set(key, this.newVar(binaryen.i64));
     }
+    const harden = options.harden;
+    if (harden !== undefined) {
+      this.provenance = pointerProvenance(insns, sub, {
+        entryIsContext: true,
+        mapOfValue: (addr) => {
+          for (const [map, r] of harden.mapValues) if (addr >= r.start && addr < r.end) return map;
+          return undefined;
+        },
+      });
+    }
+  }
+
+  /** Under --harden: the base register's object kind at each memory instruction. */
+  private readonly provenance: Map<number, PointerKind> | undefined;
+
+  imm64(value: bigint): Expr {
+    const h = this.options.harden;
+    return h === undefined ? this.m.i64.const(value) : blind64(this, h, value);
+  }
+
+  imm32(value: number): Expr {
+    const h = this.options.harden;
+    return h === undefined ? this.m.i32.const(value) : blind32(this, h, value);
+  }
+
+  accessAddress(reg: number, off: number, size: number, at: number): { readonly ptr: Expr; readonly offset: number } {
+    const h = this.options.harden;
+    if (h === undefined) return plainAddress(this, reg, off);
+    const addr = this.m.i32.add(this.m.i32.wrap(this.get(reg)), this.m.i32.const(off));
+    const kind = this.provenance?.get(at) ?? 'unknown';
+    return { ptr: confineAddress(this, h, kind, addr, size, { stackTop: Names.stackTop, ctx: Names.ctx }), offset: 0 };
   }
 
   private newVar(type: ValueType): number {
@@ -153,7 +189,7 @@ class FunctionLowering implements LowerContext {
           // A callback's "address" is its first slot: HelperCall.callback takes that slot index.
           return this.set(insn.dst, m.i64.const(BigInt(at + insn.imm + 1)));
         }
-        return this.set(insn.dst, m.i64.const(BigInt.asIntN(64, imm64At(this.insns, at))));
+        return this.set(insn.dst, this.imm64(BigInt.asIntN(64, imm64At(this.insns, at))));
       case Class.JMP:
       case Class.JMP32:
         if (opOf(insn.code) === JmpOp.CALL) return this.lowerCall(insn, at);

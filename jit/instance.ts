@@ -81,6 +81,7 @@ export class JitInstance {
       redirect: new Wasm.Global({ value: 'i32', mutable: false }, options.redirect ?? cpuRegion(options.cpu) + REDIRECT_STATE),
       helper: (id: number, insn: number, fp: number, ctx: number): number => this.helper(id, insn, fp >>> 0, ctx >>> 0),
     };
+    if (compiled.blindKey !== undefined) env['blind'] = new Wasm.Global({ value: 'i64', mutable: false }, compiled.blindKey);
     if (compiled.usesTailCall) env['tail_call'] = (fp: number, ctx: number): bigint => this.runTailCall(fp >>> 0, ctx >>> 0);
     const instance = new Wasm.Instance(compiled.module, { env });
     this.exports = instance.exports as unknown as ProgramExports;
@@ -122,6 +123,8 @@ export class JitInstance {
 
   /** The tail-call target runs on the caller's ctx and frame (the kernel keeps r1 and the stack). */
   enterTail(ctx: number, fp: number): bigint {
+    // The target's own `ctx` global names the frame for its helper calls and its --harden packet bounds.
+    this.exports.ctx.value = ctx;
     return (this.exports[subProgramExport(0)] as SubFunction)(BigInt(ctx), 0n, 0n, 0n, 0n, BigInt(fp));
   }
 

@@ -39,7 +39,7 @@ function lowerAlu64(ctx: LowerContext, insn: Insn, op: number, at: number): Expr
   const { m } = ctx;
   const isK = sourceOf(insn.code) === Source.K;
   const immK = BigInt(insn.imm); // sign-extended to 64 bits, RFC 9669 §4.1
-  const src = (): Expr => (isK ? m.i64.const(immK) : ctx.get(insn.src));
+  const src = (): Expr => (isK ? ctx.imm64(immK) : ctx.get(insn.src));
   const dst = (): Expr => ctx.get(insn.dst);
   const signed = insn.off === 1;
   switch (op) {
@@ -49,9 +49,9 @@ function lowerAlu64(ctx: LowerContext, insn: Insn, op: number, at: number): Expr
     case AluOp.OR: return m.i64.or(dst(), src());
     case AluOp.AND: return m.i64.and(dst(), src());
     case AluOp.XOR: return m.i64.xor(dst(), src());
-    case AluOp.LSH: return m.i64.shl(dst(), isK ? m.i64.const(BigInt(insn.imm & 63)) : src());
-    case AluOp.RSH: return m.i64.shr_u(dst(), isK ? m.i64.const(BigInt(insn.imm & 63)) : src());
-    case AluOp.ARSH: return m.i64.shr_s(dst(), isK ? m.i64.const(BigInt(insn.imm & 63)) : src());
+    case AluOp.LSH: return m.i64.shl(dst(), isK ? ctx.imm64(BigInt(insn.imm & 63)) : src());
+    case AluOp.RSH: return m.i64.shr_u(dst(), isK ? ctx.imm64(BigInt(insn.imm & 63)) : src());
+    case AluOp.ARSH: return m.i64.shr_s(dst(), isK ? ctx.imm64(BigInt(insn.imm & 63)) : src());
     case AluOp.NEG: return m.i64.sub(m.i64.const(0n), dst());
     case AluOp.MOV:
       switch (insn.off) {
@@ -91,7 +91,7 @@ function lowerAlu64(ctx: LowerContext, insn: Insn, op: number, at: number): Expr
 function lowerAlu32(ctx: LowerContext, insn: Insn, op: number, at: number): Expr {
   const { m } = ctx;
   const isK = sourceOf(insn.code) === Source.K;
-  const src = (): Expr => (isK ? m.i32.const(insn.imm) : m.i32.wrap(ctx.get(insn.src)));
+  const src = (): Expr => (isK ? ctx.imm32(insn.imm) : m.i32.wrap(ctx.get(insn.src)));
   const dst = (): Expr => m.i32.wrap(ctx.get(insn.dst));
   const signed = insn.off === 1;
   switch (op) {
@@ -101,9 +101,9 @@ function lowerAlu32(ctx: LowerContext, insn: Insn, op: number, at: number): Expr
     case AluOp.OR: return m.i32.or(dst(), src());
     case AluOp.AND: return m.i32.and(dst(), src());
     case AluOp.XOR: return m.i32.xor(dst(), src());
-    case AluOp.LSH: return m.i32.shl(dst(), isK ? m.i32.const(insn.imm & 31) : src());
-    case AluOp.RSH: return m.i32.shr_u(dst(), isK ? m.i32.const(insn.imm & 31) : src());
-    case AluOp.ARSH: return m.i32.shr_s(dst(), isK ? m.i32.const(insn.imm & 31) : src());
+    case AluOp.LSH: return m.i32.shl(dst(), isK ? ctx.imm32(insn.imm & 31) : src());
+    case AluOp.RSH: return m.i32.shr_u(dst(), isK ? ctx.imm32(insn.imm & 31) : src());
+    case AluOp.ARSH: return m.i32.shr_s(dst(), isK ? ctx.imm32(insn.imm & 31) : src());
     case AluOp.NEG: return m.i32.sub(m.i32.const(0), dst());
     case AluOp.MOV:
       switch (insn.off) {

@@ -41,4 +41,16 @@ export interface LowerContext {
    * (frozen `.rodata`, as libbpf freezes it before load); undefined otherwise.
    */
   constantLoad(reg: number, off: number, size: number, signed: boolean): bigint | undefined;
+  /**
+   * An instruction's immediate as an i64 / i32 expression: a plain constant, or under `--harden` the constant
+   * XORed with the module's random key and re-XORed with the key at run time (constant blinding, as the
+   * kernel's bpf_jit_blind_constants), so no program-chosen bit pattern appears in the generated code.
+   */
+  imm64(value: bigint): Expr;
+  imm32(value: number): Expr;
+  /**
+   * The i32 address a load/store of `size` bytes at reg+off uses: reg's low word + off, and under `--harden`
+   * masked into the object the access belongs to (jit/harden.ts).
+   */
+  accessAddress(reg: number, off: number, size: number, at: number): { readonly ptr: Expr; readonly offset: number };
 }

@@ -13,7 +13,7 @@ export function lowerCondition(ctx: LowerContext, insn: Insn, at: number): Expr 
   const isK = sourceOf(insn.code) === Source.K;
   const ops = is32 ? m.i32 : m.i64;
   const a = is32 ? m.i32.wrap(ctx.get(insn.dst)) : ctx.get(insn.dst);
-  const b = isK ? (is32 ? m.i32.const(insn.imm) : m.i64.const(BigInt(insn.imm))) : is32 ? m.i32.wrap(ctx.get(insn.src)) : ctx.get(insn.src);
+  const b = isK ? (is32 ? ctx.imm32(insn.imm) : ctx.imm64(BigInt(insn.imm))) : is32 ? m.i32.wrap(ctx.get(insn.src)) : ctx.get(insn.src);
   switch (opOf(insn.code)) {
     case JmpOp.JEQ: return ops.eq(a, b);
     case JmpOp.JNE: return ops.ne(a, b);

@@ -12,7 +12,8 @@ import type { Expr, LowerContext } from './lower-context.js';
 
 interface Address { readonly ptr: Expr; readonly offset: number }
 
-function address(ctx: LowerContext, reg: number, off: number): Address {
+/** The unhardened address: the register's low word, a non-negative `off` in the memarg. */
+export function plainAddress(ctx: LowerContext, reg: number, off: number): Address {
   const { m } = ctx;
   const base = m.i32.wrap(ctx.get(reg));
   return off >= 0 ? { ptr: base, offset: off } : { ptr: m.i32.add(base, m.i32.const(off)), offset: 0 };
@@ -47,7 +48,7 @@ export function lowerLoad(ctx: LowerContext, insn: Insn, at: number): Expr {
     const v = m.local.get(slot, binaryen.i64);
     return ctx.set(insn.dst, signed ? signExtend(ctx, v, bytes) : v);
   }
-  const { ptr, offset } = address(ctx, insn.src, insn.off);
+  const { ptr, offset } = ctx.accessAddress(insn.src, insn.off, bytes, at);
   let value: Expr;
   switch (bytes) {
     case 1: value = signed ? m.i64.load8_s(offset, 1, ptr) : m.i64.load8_u(offset, 1, ptr); break;
@@ -65,10 +66,10 @@ export function lowerStore(ctx: LowerContext, insn: Insn, at: number): Expr {
   if (classOf(insn.code) === Class.STX && mode === Mode.ATOMIC) return lowerAtomic(ctx, insn, at);
   if (mode !== Mode.MEM) throw new JitCompileError(`store mode 0x${mode.toString(16)}`, ctx.program, at);
   const bytes = sizeBytes(sizeOf(insn.code));
-  const value = classOf(insn.code) === Class.ST ? m.i64.const(BigInt(insn.imm)) : ctx.get(insn.src);
+  const value = classOf(insn.code) === Class.ST ? ctx.imm64(BigInt(insn.imm)) : ctx.get(insn.src);
   const slot = ctx.promotedSlot(insn.dst, insn.off, bytes);
   if (slot !== undefined) return m.local.set(slot, truncate(ctx, value, bytes));
-  const { ptr, offset } = address(ctx, insn.dst, insn.off);
+  const { ptr, offset } = ctx.accessAddress(insn.dst, insn.off, bytes, at);
   switch (bytes) {
     case 1: return m.i64.store8(offset, 1, ptr, value);
     case 2: return m.i64.store16(offset, 2, ptr, value);
@@ -86,7 +87,7 @@ function lowerAtomic(ctx: LowerContext, insn: Insn, at: number): Expr {
   const size = sizeOf(insn.code);
   if (size !== Size.W && size !== Size.DW) throw new JitCompileError('atomic operation on a byte or half word', ctx.program, at);
   const wide = size === Size.DW;
-  const { ptr, offset } = address(ctx, insn.dst, insn.off);
+  const { ptr, offset } = ctx.accessAddress(insn.dst, insn.off, wide ? 8 : 4, at);
   const srcVal = (): Expr => (wide ? ctx.get(insn.src) : m.i32.wrap(ctx.get(insn.src)));
   const widen = (v: Expr): Expr => (wide ? v : m.i64.extend_u(v));
   const rmw = wide ? m.i64.atomic.rmw : m.i32.atomic.rmw;

@@ -13,6 +13,8 @@
  *   helper(id i32, insn i32, fp i32, ctx i32) → i32
  *                   run helper `id` (called from slot `insn`, frame pointer `fp`, program ctx `ctx`) with its
  *                   registers in the scratch of fp's depth; returns 1 when the helper requested a tail call
+ *   blind      i64  --harden only: the constant-blinding key; every immediate is emitted as (imm ^ key) ^ blind
+ *                   (jit/harden.ts), the key kept in CompiledProgram.blindKey
  *   tail_call(fp i32, ctx i32) → i64
  *                   run the tail-call target the last helper named, on the same ctx and frame; its r0 is the
  *                   returning program's r0 (only imported when the program calls bpf_tail_call)
@@ -21,7 +23,8 @@
  *   run_batch(desc i32, n i32)   run the program once per descriptor desc + k*DESC_SIZE, k < n: clear the
  *                                redirect state, run, write the low 32 bits of r0 to Desc.ACTION and, for
  *                                XDP_REDIRECT, the recorded redirect kind/target (design.md §3)
- *   ctx (global i32)             the descriptor being run (after a trap: the frame that faulted)
+ *   ctx (global i32)             the descriptor being run (after a trap: the frame that faulted); a tail-call
+ *                                target's instance gets it set by JS before entry (instance.ts enterTail)
  *   run(r1 i64, r2 i64, ctx i32) → i64
  *                                one run with r1, r2 given and r10 = stack_top (the raw entry, design.md §3a)
  *   sub_<slot>(r1..r5 i64, r10 i64) → i64

@@ -13,11 +13,13 @@ import { Names, addSubProgramFunction, type InlineHelper, type ReadOnlyData } fr
 import { HelperId, TAIL_CALL_COUNT_OFFSET, subProgramExport } from './module-abi.js';
 import { CallSrc, Class, JmpOp, Source, classOf, opOf, sourceOf } from '../src/ebpf/opcodes.js';
 import { slotWidth } from './cfg.js';
+import { BLIND_GLOBAL, type HardenSpec } from './harden.js';
 
 export interface ModuleBuildOptions {
   readonly promoteStack: boolean;
   readonly inlineHelper?: InlineHelper;
   readonly readOnly?: readonly ReadOnlyData[];
+  readonly harden?: HardenSpec;
 }
 
 export interface BuiltModule {
@@ -45,6 +47,7 @@ export function buildModule(w: ModuleWriter, name: string, insns: readonly Insn[
   w.importGlobal(Names.cpu, 'cpu', i32);
   w.importGlobal(Names.redirect, 'redirect', i32);
   w.importFunction(Names.helper, 'helper', [i32, i32, i32, i32], i32);
+  if (options.harden !== undefined) w.importGlobal(BLIND_GLOBAL, BLIND_GLOBAL, i64);
   const usesTailCall = callsTailCall(insns);
   if (usesTailCall) w.importFunction(Names.tailCall, 'tail_call', [i32, i32], i64);
   w.addMutableGlobal(Names.ctx, i32, 0);

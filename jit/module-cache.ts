@@ -12,12 +12,15 @@ import { compileProgram, type CompiledProgram, type JitOptions, type JitProgram 
 import { createInlineHelpers } from './inline-helpers.js';
 import { mapHeaderBytes } from './map-layout.js';
 import type { ReadOnlyData } from './function-builder.js';
+import { newBlindingKey, type Region } from './harden.js';
 
 export interface CacheSpecialisation {
   /** The arena's bytes: map headers are read from it and, when given, hot map lookups are inlined. */
   readonly arena?: { readonly u8: Uint8Array; readonly u32: Uint32Array };
   readonly readOnly?: readonly ReadOnlyData[];
   readonly harden?: boolean;
+  /** Hardened modules: every map's value storage by header address (accesses are masked to these). */
+  readonly mapValues?: ReadonlyMap<number, Region>;
   readonly optimizeLevel?: JitOptions['optimizeLevel'];
   readonly backend?: JitOptions['backend'];
   readonly promoteStack?: boolean;
@@ -42,6 +45,9 @@ export function moduleCacheKey(program: JitProgram, spec: CacheSpecialisation): 
         h.update(mapHeaderBytes(spec.arena.u8, Number(imm64At(insns, i))));
       }
     }
+  }
+  if (spec.harden === true) {
+    for (const [map, r] of spec.mapValues ?? []) h.update(`values@${map}:${r.start}-${r.end}`);
   }
   for (const ro of spec.readOnly ?? []) {
     h.update(`ro@${ro.addr}:${ro.bytes.length}`);
@@ -77,6 +83,7 @@ export class CompiledModuleCache {
       ...(spec.promoteStack !== undefined ? { promoteStack: spec.promoteStack } : {}),
       ...(spec.arena !== undefined ? { inlineHelper: createInlineHelpers(spec.arena.u32) } : {}),
       ...(spec.readOnly !== undefined ? { readOnly: spec.readOnly } : {}),
+      ...(spec.harden === true ? { harden: { key: newBlindingKey(), mapValues: spec.mapValues ?? new Map() } } : {}),
     });
     this.entries.set(key, compiled);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);

@@ -11,12 +11,13 @@ import { Desc, DESC_SIZE } from '../src/vm/arena-layout.js';
 import { CallSrc, Class, JmpOp, XdpAction, classOf, opOf } from '../src/ebpf/opcodes.js';
 import type { ExecProgram } from '../src/vm/exec-types.js';
 import { RuntimeFault } from '../src/vm/exec-types.js';
-import { EngineUnavailableError, type EngineFactory, type EngineOptions, type PreparedXdp, type XdpEngine } from '../src/vm/runtime/engine.js';
+import { type EngineFactory, type EngineOptions, type PreparedXdp, type XdpEngine } from '../src/vm/runtime/engine.js';
 import type { Runtime } from '../src/vm/runtime/runtime.js';
 import type { CompiledProgram, JitOptions } from './compile.js';
 import { slotWidth } from './cfg.js';
 import type { ReadOnlyData } from './function-builder.js';
 import { JitInstance } from './instance.js';
+import type { Region } from './harden.js';
 import { CompiledModuleCache } from './module-cache.js';
 import { Wasm } from './wasm-api.js';
 
@@ -59,9 +60,6 @@ export class JitEngine implements XdpEngine {
   private readonly instances = new Map<CompiledProgram, Map<number, JitInstance>>();
 
   constructor(private readonly runtime: Runtime, private readonly options: JitEngineOptions = {}) {
-    if (options.harden) {
-      throw new EngineUnavailableError('jit', '--harden (address masking, constant blinding) is not implemented by the JIT yet; use --engine interp, whose checked mode confines every access');
-    }
     this.cache = options.cache ?? processCache;
   }
 
@@ -79,10 +77,18 @@ export class JitEngine implements XdpEngine {
     return out;
   }
 
+  /** --harden: each map's value storage, the object an access through its value pointers is masked to. */
+  private mapValueRegions(): Map<number, Region> {
+    const out = new Map<number, Region>();
+    for (const map of this.runtime.maps.values()) out.set(map.addr, { start: map.valueStart, end: map.valueEnd });
+    return out;
+  }
+
   private compile(program: ExecProgram): CompiledProgram {
     return this.cache.getOrCompile(program, {
       arena: this.runtime.arena,
       readOnly: this.readOnlyData(),
+      ...(this.options.harden === true ? { harden: true, mapValues: this.mapValueRegions() } : {}),
       ...(this.options.optimizeLevel !== undefined ? { optimizeLevel: this.options.optimizeLevel } : {}),
       ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}),
     });
