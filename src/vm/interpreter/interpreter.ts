@@ -105,6 +105,12 @@ export class Interpreter {
   private readonly checker: AccessChecker | undefined;
   private readonly maxInsns: number;
   private u8!: Uint8Array;
+  /**
+   * The arena's byte length when the views were made. Kept in a field because a typed array's `byteLength`
+   * over a wasm memory's SharedArrayBuffer costs ≈20 ns per read in Node 20 (a runtime call), which was a
+   * fifth of an empty program's run.
+   */
+  private limit = 0;
   private dv!: DataView;
   private i32!: Int32Array;
   private i64!: BigInt64Array;
@@ -114,6 +120,11 @@ export class Interpreter {
   private readonly frameRet = new Int32Array(STACK_FRAMES);
   private readonly frameSaved = new Uint32Array(STACK_FRAMES * 10);
   private readonly frameProg: PreparedProgram[] = [];
+  /**
+   * Instructions executed by the runs (and callbacks) that exited normally since construction: one add per
+   * exit, for benches that report ns per executed instruction.
+   */
+  executedInsns = 0;
 
   constructor(
     private readonly mem: InterpreterMemory,
@@ -132,8 +143,9 @@ export class Interpreter {
    */
   private refreshViews(): void {
     const buf = this.mem.buffer;
-    if (this.u8 !== undefined && this.u8.byteLength === buf.byteLength) return;
+    if (this.u8 !== undefined && this.limit === buf.byteLength) return;
     this.u8 = new Uint8Array(buf);
+    this.limit = buf.byteLength;
     this.dv = new DataView(buf);
     this.i32 = new Int32Array(buf, 0, buf.byteLength >>> 2);
     this.i64 = new BigInt64Array(buf, 0, buf.byteLength >>> 3);
@@ -212,10 +224,10 @@ export class Interpreter {
    */
   private grownAddress(r: Uint32Array, p: PreparedProgram, pc: number, s: number, off: number, size: number): number {
     this.refreshViews();
-    const a = effectiveAddress(r, s, off, size, this.u8.byteLength);
+    const a = effectiveAddress(r, s, off, size, this.limit);
     if (a >= 0) return a;
     const at = BigInt.asUintN(64, toBig(r[s]!, r[s + 1]!) + BigInt(off));
-    this.fault(p, pc, `${size}-byte access at 0x${at.toString(16)} is outside the arena (${this.u8.byteLength} bytes)`);
+    this.fault(p, pc, `${size}-byte access at 0x${at.toString(16)} is outside the arena (${this.limit} bytes)`);
   }
 
   /**
@@ -227,7 +239,7 @@ export class Interpreter {
     const checker = this.checker;
     const { frameRet, frameSaved, frameProg } = this;
     let dv = this.dv;
-    let limit = this.u8.byteLength;
+    let limit = this.limit;
     let depth = baseDepth;
     let p = start;
     let code = p.code;
@@ -354,43 +366,43 @@ export class Interpreter {
         // ---- LDX / LDX MEMSX (RFC 9669 §5.2: zero- or sign-extended to 64 bits) ----
         case 0x71:
           a = r[s]! + code[b + 1]!;
-          if (r[s + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[s + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 1); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 1, false, i);
           r[d] = dv.getUint8(a); r[d + 1] = 0;
           break;
         case 0x69:
           a = r[s]! + code[b + 1]!;
-          if (r[s + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[s + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 2); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 2, false, i);
           r[d] = dv.getUint16(a, true); r[d + 1] = 0;
           break;
         case 0x61:
           a = r[s]! + code[b + 1]!;
-          if (r[s + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[s + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 4); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 4, false, i);
           r[d] = dv.getUint32(a, true); r[d + 1] = 0;
           break;
         case 0x79:
           a = r[s]! + code[b + 1]!;
-          if (r[s + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[s + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 8); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 8, false, i);
           r[d] = dv.getUint32(a, true); r[d + 1] = dv.getUint32(a + 4, true);
           break;
         case 0x91:
           a = r[s]! + code[b + 1]!;
-          if (r[s + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[s + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 1); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 1, false, i);
           { const v = dv.getInt8(a); r[d] = v; r[d + 1] = v >> 31; }
           break;
         case 0x89:
           a = r[s]! + code[b + 1]!;
-          if (r[s + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[s + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 2); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 2, false, i);
           { const v = dv.getInt16(a, true); r[d] = v; r[d + 1] = v >> 31; }
           break;
         case 0x81:
           a = r[s]! + code[b + 1]!;
-          if (r[s + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[s + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, s, code[b + 1]!, 4); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 4, false, i);
           { const v = dv.getInt32(a, true); r[d] = v; r[d + 1] = v >> 31; }
           break;
@@ -398,49 +410,49 @@ export class Interpreter {
         // ---- ST / STX ----
         case 0x72:
           a = r[d]! + code[b + 1]!;
-          if (r[d + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[d + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 1); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 1, true, i);
           dv.setUint8(a, (code[b + 2]! >>> 0));
           break;
         case 0x6a:
           a = r[d]! + code[b + 1]!;
-          if (r[d + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[d + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 2); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 2, true, i);
           dv.setUint16(a, (code[b + 2]! >>> 0), true);
           break;
         case 0x62:
           a = r[d]! + code[b + 1]!;
-          if (r[d + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[d + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 4, true, i);
           dv.setUint32(a, (code[b + 2]! >>> 0), true);
           break;
         case 0x7a:
           a = r[d]! + code[b + 1]!;
-          if (r[d + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[d + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 8, true, i);
           dv.setUint32(a, (code[b + 2]! >>> 0), true); dv.setUint32(a + 4, (code[b + 3]! >>> 0), true);
           break;
         case 0x73:
           a = r[d]! + code[b + 1]!;
-          if (r[d + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 1); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[d + 1] !== 0 || a < 0 || a + 1 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 1); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 1, true, i);
           dv.setUint8(a, r[s]!);
           break;
         case 0x6b:
           a = r[d]! + code[b + 1]!;
-          if (r[d + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 2); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[d + 1] !== 0 || a < 0 || a + 2 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 2); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 2, true, i);
           dv.setUint16(a, r[s]!, true);
           break;
         case 0x63:
           a = r[d]! + code[b + 1]!;
-          if (r[d + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[d + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 4, true, i);
           dv.setUint32(a, r[s]!, true);
           break;
         case 0x7b:
           a = r[d]! + code[b + 1]!;
-          if (r[d + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[d + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 8, true, i);
           dv.setUint32(a, r[s]!, true); dv.setUint32(a + 4, r[s + 1]!, true);
           break;
@@ -448,13 +460,13 @@ export class Interpreter {
         // ---- BPF_ATOMIC (RFC 9669 §5.3) ----
         case 0xc3:
           a = r[d]! + code[b + 1]!;
-          if (r[d + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[d + 1] !== 0 || a < 0 || a + 4 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 4); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 4, true, i);
           this.atomic32(r, (w >>> 24), a, s);
           break;
         case 0xdb:
           a = r[d]! + code[b + 1]!;
-          if (r[d + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.u8.byteLength; }
+          if (r[d + 1] !== 0 || a < 0 || a + 8 > limit) { a = this.grownAddress(r, p, i, d, code[b + 1]!, 8); dv = this.dv; limit = this.limit; }
           if (checker !== undefined) checker.check(a, 8, true, i);
           this.atomic64(r, (w >>> 24), a, s);
           break;
@@ -539,7 +551,10 @@ export class Interpreter {
           break;
         }
         case 0x95: {
-          if (depth === baseDepth) return;
+          if (depth === baseDepth) {
+            this.executedInsns += this.maxInsns - budget;
+            return;
+          }
           depth--;
           const k = depth - baseDepth;
           r.set(frameSaved.subarray(k * 10, k * 10 + 10), R6);
