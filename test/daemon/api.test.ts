@@ -89,7 +89,8 @@ test('hot swap: 1,000 replacements during a replay lose and double no frame', as
   assert.equal(b.status, 201, b.text);
   await d.req('POST', '/v1/interfaces', { name: 'p0', kind: 'pcap' });
   assert.equal((await d.req('PUT', '/v1/interfaces/p0/xdp', { program: a.json.id })).status, 200);
-  const rep = await d.req('POST', '/v1/replays', { interface: 'p0', pcap: 'mixed.pcap', loop: 0 });
+  // At capture pace the replay keeps many small batches in flight without starving the API of CPU.
+  const rep = await d.req('POST', '/v1/replays', { interface: 'p0', pcap: 'mixed.pcap', loop: 0, speed: 1 });
   const swaps = Number(process.env['XDPJIT_SWAPS'] ?? 1000);
   for (let i = 0; i < swaps; i++) {
     const r = await d.req('PUT', '/v1/interfaces/p0/xdp', { program: i % 2 === 0 ? b.json.id : a.json.id });
