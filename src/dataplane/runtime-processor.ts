@@ -16,6 +16,9 @@ import { ENGINES } from '../vm/runtime/engines.js';
 import { XdpAction } from '../ebpf/opcodes.js';
 import type { ArenaMemory, BatchClock, FrameProcessor, ProcessorEvent } from './frame-processor.js';
 
+/** bpf_ktime_get_ns, bpf_jiffies64, bpf_ktime_get_boot_ns, bpf_ktime_get_coarse_ns (uapi helper ids). */
+const TIME_HELPERS = [5, 118, 125, 160] as const;
+
 export interface RuntimeProcessorSpec {
   readonly runtime: RuntimeDesc;
   readonly entry: string;
@@ -57,12 +60,28 @@ export async function createProcessor(memory: ArenaMemory, raw: unknown, _cpu: n
   const program = rt.programs.get(spec.entry);
   if (!program) throw new Error(`no program '${spec.entry}' in the loaded object`);
   const prepared = engine.prepare(program);
+  // An engine with a batch entry (the JIT's run_batch) runs n frames per JS→wasm call (design.md §3); the
+  // capture clock then needs per-frame entries only for programs that read the time.
+  const batched = prepared as { runBatch?: (desc: number, n: number, cpu: number) => void; helperIds?: ReadonlySet<number> };
+  const readsTime = [...TIME_HELPERS].some((id) => batched.helperIds?.has(id) ?? true);
   return {
     drainEvents: () => events.splice(0),
     runBatch(cpu: number, descAddr: number, n: number, batchClock: BatchClock | null): void {
+      clock.useCapture = batchClock !== null;
+      if (batched.runBatch) {
+        if (batchClock === null || !readsTime) {
+          if (batchClock && n > 0) clock.enterFrame(batchClock.tsNs[n - 1]!);
+          batched.runBatch(descAddr, n, cpu);
+        } else {
+          for (let i = 0; i < n; i++) {
+            clock.enterFrame(batchClock.tsNs[i]!);
+            batched.runBatch(descAddr + i * DESC_SIZE, 1, cpu);
+          }
+        }
+        return;
+      }
       const u32 = arena.u32;
       const rs = (cpuRegion(cpu) + REDIRECT_STATE) >>> 2;
-      clock.useCapture = batchClock !== null;
       for (let i = 0; i < n; i++) {
         const d = (descAddr + i * DESC_SIZE) >>> 2;
         u32[rs + (RedirectState.KIND >> 2)] = 0;
