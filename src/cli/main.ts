@@ -27,7 +27,19 @@ function usage(): string {
   return `usage: xdpjit <verb> [options]\n\n${lines.join('\n')}\n`;
 }
 
+/**
+ * A reader that stops early (`xdpjit run --jsonl | head`) closes our stdout: like any Unix filter, stop
+ * quietly with success instead of dying on an unhandled EPIPE.
+ */
+function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedStdout();
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
     process.stdout.write(usage());
