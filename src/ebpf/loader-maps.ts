@@ -108,7 +108,7 @@ function parseLegacyMaps(elf: ElfFile, sec: ElfSection): { offset: number; spec:
 }
 
 interface BtfMapDef {
-  type?: number; keySize?: number; valueSize?: number; maxEntries?: number; flags?: number; pinning?: number;
+  type?: number; keySize?: number; valueSize?: number; maxEntries?: number; flags?: number; pinning?: number; mapExtra?: number;
   keyType?: number; valueType?: number; inner?: MapSpec; valuesMember?: BtfMember; valuesKind?: 'maps' | 'progs';
 }
 
@@ -184,6 +184,7 @@ function btfMapSpec(name: string, d: BtfMapDef, initSlots: MapInitSlot[]): MapSp
     ...(d.keyType !== undefined ? { btfKeyType: d.keyType } : {}),
     ...(d.valueType !== undefined ? { btfValueType: d.valueType } : {}),
     ...(d.inner ? { innerMap: d.inner } : {}),
+    ...(d.mapExtra ? { mapExtra: d.mapExtra } : {}),
   };
   return Object.freeze(spec);
 }
@@ -214,7 +215,8 @@ function parseBtfMapDef(btf: BtfSpec, name: string, typeId: number, isInner: boo
       case 'type': d.type = uintOf(m); break;
       case 'max_entries': d.maxEntries = uintOf(m); break;
       case 'map_flags': d.flags = uintOf(m); break;
-      case 'numa_node': case 'map_extra': uintOf(m); break;
+      case 'numa_node': uintOf(m); break;
+      case 'map_extra': d.mapExtra = uintOf(m); break;
       case 'key_size': d.keySize = agree('key size', d.keySize, uintOf(m)); break;
       case 'value_size': d.valueSize = agree('value size', d.valueSize, uintOf(m)); break;
       case 'key': d.keyType = typeOf(m); d.keySize = agree('key size', d.keySize, btf.sizeOf(d.keyType)); break;

@@ -64,6 +64,8 @@ export interface MapSpec {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
+  /** `__uint(map_extra, N)` (BTF maps only): BLOOM_FILTER's number of hash functions in its low 4 bits. */
+  readonly mapExtra?: number;
   readonly pinning: 'none' | 'by_name';
   readonly origin: MapOrigin;
   /** BTF type ids of key and value where the object describes them. */

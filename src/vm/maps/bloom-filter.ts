@@ -5,24 +5,31 @@
  * ```
  *  addr ┌──────────────────────────────┐
  *       │ map header (128 B)            │ +64 u32 nr_hash_funcs  +68 u32 bitset_mask (bits - 1)
+ *       │                               │ +72 u32 hash_seed
  *  data ├──────────────────────────────┤
  *       │ bitset, (bitset_mask + 1) / 8 │ bit b = byte b >> 3, bit b & 7; set with Atomics.or on u32 words
  *       └──────────────────────────────┘
- *  hash i of a value = keyHash(value, seed = i)   (key-hash.ts)   bit = hash & bitset_mask
+ *  bit i of a value = jhash(value, value_size, hash_seed + i) & bitset_mask   (jhash.ts, as the kernel)
  * ```
- * Sizing as the kernel: 5 hash functions (the default; map_extra is not in the ObjectSpec), nr_bits =
- * max_entries × 5 × 7 / 5 rounded up to a power of two (at least 64). The kernel's jhash with a random seed
- * makes false positives differ run to run; so do ours differ from the kernel's. push flags other than
- * BPF_ANY → -EINVAL.
+ * Sizing as the kernel (bloom_map_alloc): nr_hash_funcs = map_extra & 0xf, 5 when 0 (other map_extra bits
+ * → EINVAL); nr_bits = (max_entries × nr_hash_funcs / 5) × 7, at least 64, rounded up to a power of two,
+ * 2^32 past 2^31. The seed is 0 with BPF_F_ZERO_SEED — then every bit, and so every false positive, is the
+ * kernel's — and otherwise the runtime's seed (--seed; the kernel draws a random one). push flags other
+ * than BPF_ANY → -EINVAL.
  */
 import type { Arena } from '../arena.js';
 import type { BpfMap } from './bpf-map.js';
 import { Errno } from './errno.js';
-import { keyHash } from './key-hash.js';
+import { jhash } from './jhash.js';
+import { MapFlag } from '../../ebpf/object-spec.js';
 import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, readParams, writeHeader } from './map-header.js';
 
-export const BloomHdr = { NR_HASH_FUNCS: 64, BITSET_MASK: 68 } as const;
-const NR_HASH_FUNCS = 5;
+export const BloomHdr = { NR_HASH_FUNCS: 64, BITSET_MASK: 68, SEED: 72 } as const;
+/** Kernel defaults and limits (bloom_filter.c): BPF_BLOOM_FILTER_HASH_FUNCS_MASK, the default count. */
+const HASH_FUNCS_MASK = 0xf;
+const DEFAULT_HASH_FUNCS = 5;
+/** Past 2^31 wanted bits the kernel uses the whole u32 range (bitset_mask U32_MAX). */
+const MAX_WANTED_BITS = 2 ** 31;
 
 export class BloomFilterMap implements BpfMap {
   readonly params: MapParams;
@@ -35,6 +42,7 @@ export class BloomFilterMap implements BpfMap {
   private readonly data: number;
   private readonly mask: number;
   private readonly k: number;
+  private readonly seed: number;
 
   private constructor(private readonly arena: Arena, readonly name: string, readonly addr: number) {
     this.params = readParams(arena, addr, name);
@@ -43,20 +51,24 @@ export class BloomFilterMap implements BpfMap {
     this.data = u32[(addr + MapHdr.DATA) >>> 2]!;
     this.k = u32[(addr + BloomHdr.NR_HASH_FUNCS) >>> 2]!;
     this.mask = u32[(addr + BloomHdr.BITSET_MASK) >>> 2]!;
+    this.seed = u32[(addr + BloomHdr.SEED) >>> 2]!;
     this.footprint = MAP_HEADER_SIZE + (this.mask + 1) / 8;
   }
 
-  static create(arena: Arena, p: MapParams): BloomFilterMap {
+  static create(arena: Arena, p: MapParams, seed = 0): BloomFilterMap {
     if (p.keySize !== 0 || p.valueSize === 0 || p.maxEntries === 0) {
       throw new MapCreateError(p.name, 'bloom filters need key_size 0, value_size > 0 and max_entries > 0');
     }
-    const want = Math.floor((p.maxEntries * NR_HASH_FUNCS) / 5) * 7;
-    if (want > 2 ** 31) throw new MapCreateError(p.name, `a bitset of ${want} bits is beyond this arena's maps`);
-    const bits = want <= 64 ? 64 : 2 ** Math.ceil(Math.log2(want));
+    const extra = p.mapExtra ?? 0;
+    if (extra > HASH_FUNCS_MASK) throw new MapCreateError(p.name, `map_extra ${extra} has bits other than the hash function count (EINVAL)`);
+    const k = extra & HASH_FUNCS_MASK || DEFAULT_HASH_FUNCS;
+    const want = Math.floor((p.maxEntries * k) / 5) * 7;
+    const bits = want > MAX_WANTED_BITS ? 2 ** 32 : want <= 64 ? 64 : 2 ** Math.ceil(Math.log2(want));
     const addr = arena.alloc(MAP_HEADER_SIZE + bits / 8, `map '${p.name}'`);
     writeHeader(arena, addr, p, 1, 0, addr + MAP_HEADER_SIZE);
-    arena.u32[(addr + BloomHdr.NR_HASH_FUNCS) >>> 2] = NR_HASH_FUNCS;
-    arena.u32[(addr + BloomHdr.BITSET_MASK) >>> 2] = bits - 1;
+    arena.u32[(addr + BloomHdr.NR_HASH_FUNCS) >>> 2] = k;
+    arena.u32[(addr + BloomHdr.BITSET_MASK) >>> 2] = (bits - 1) >>> 0;
+    arena.u32[(addr + BloomHdr.SEED) >>> 2] = (p.flags & MapFlag.ZERO_SEED) !== 0 ? 0 : seed >>> 0;
     return new BloomFilterMap(arena, p.name, addr);
   }
 
@@ -66,7 +78,7 @@ export class BloomFilterMap implements BpfMap {
 
   private bits(value: Uint8Array): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.k; i++) out.push((keyHash(value, 0, this.params.valueSize, i) & this.mask) >>> 0);
+    for (let i = 0; i < this.k; i++) out.push((jhash(value, 0, this.params.valueSize, (this.seed + i) >>> 0) & this.mask) >>> 0);
     return out;
   }
 

@@ -6,6 +6,12 @@
  */
 import type { MapParams } from './map-header.js';
 
+/** One entry as the control plane copies it: the key and one value per CPU slot. */
+export interface MapEntry {
+  readonly key: Uint8Array;
+  readonly values: Uint8Array[];
+}
+
 export interface BpfMap {
   readonly name: string;
   /** Arena address of the map header: what a map pointer register holds. */
@@ -32,10 +38,26 @@ export interface BpfMap {
   write(key: Uint8Array, values: readonly Uint8Array[], flags: number): number;
   /** Control plane: every key present (every index for array-like maps), in storage order. */
   keys(): Uint8Array[];
+  /**
+   * Control plane: a snapshot of every entry with its value(s), each entry copied whole while the data path
+   * may be writing (maps with a concurrent-writer story implement it; `mapEntries` falls back to keys + read).
+   */
+  entries?(): MapEntry[];
 
   /** Checked mode: does [addr, addr+size) lie within one value slot of this map? */
   containsValue(addr: number, size: number): boolean;
   /** The address range holding this map's values (for a quick "which object is this" search). */
   readonly valueStart: number;
   readonly valueEnd: number;
+}
+
+/** Every entry of `map` for a dump: its consistent snapshot where it has one, else each listed key read back. */
+export function mapEntries(map: BpfMap): MapEntry[] {
+  if (map.entries) return map.entries();
+  const out: MapEntry[] = [];
+  for (const key of map.keys()) {
+    const values = map.read(key);
+    if (values) out.push({ key, values });
+  }
+  return out;
 }

@@ -31,9 +31,12 @@
  *  value_off = round_up(8 + key_size, 8)   HASH;   round_up(8 + key_size, 64)  PERCPU_HASH
  *  entry_size = round_up(value_off + ncpus * value_stride, 8)
  * ```
- * Concurrency: updates and deletes hold the bucket's lock word (Atomics.compareExchange); the free list has
- * its own lock. Lookups take no lock (the kernel's RCU readers): an entry is filled before it is published
- * with an atomic store of the bucket head, and a value updated in place may be read torn, as in the kernel.
+ * Concurrency: updates, deletes and evictions hold the bucket's lock word (Atomics.compareExchange); the free
+ * list has its own lock. The control plane's read / keys / entries copy under the bucket lock too (design.md §2:
+ * a dump sees each entry whole, and never more than max_entries of them while the data path evicts and reuses).
+ * Lookups take no lock (the kernel's RCU readers): an entry is filled before it is published with an atomic
+ * store of the bucket head, and a value a program writes in place through its lookup pointer may be read torn,
+ * as in the kernel.
  * Kernel conventions (kernel/bpf/hashtab.c): no free entry → -E2BIG; BPF_NOEXIST on a present key → -EEXIST;
  * BPF_EXIST on a missing key → -ENOENT; flags above BPF_EXIST → -EINVAL; delete of a missing key → -ENOENT.
  * A program's update of a per-CPU entry writes its CPU's slot, and a new entry's other slots are zeroed.
@@ -46,7 +49,7 @@
  */
 import type { Arena } from '../arena.js';
 import { MapType } from '../../ebpf/object-spec.js';
-import type { BpfMap } from './bpf-map.js';
+import type { BpfMap, MapEntry } from './bpf-map.js';
 import { Errno } from './errno.js';
 import { keyHash } from './key-hash.js';
 import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, readParams, roundUp, writeHeader } from './map-header.js';
@@ -353,10 +356,8 @@ export class HashMap implements BpfMap {
     return Atomics.load(this.arena.u32, (this.addr + MapHdr.COUNT) >>> 2);
   }
 
-  read(key: Uint8Array): Uint8Array[] | undefined {
-    const e = this.find(key, this.hash(key));
-    if (e === 0) return undefined;
-    const u8 = this.arena.u8;
+  /** Copies of an entry's value slots. */
+  private copyValues(u8: Uint8Array, e: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (let c = 0; c < this.ncpus; c++) {
       const s = e + this.valueOff + c * this.stride;
@@ -365,17 +366,48 @@ export class HashMap implements BpfMap {
     return out;
   }
 
+  /** Control plane: the value copied under the bucket lock, so a concurrent helper update is never seen half-written. */
+  read(key: Uint8Array): Uint8Array[] | undefined {
+    const hash = this.hash(key);
+    const u32 = this.arena.u32;
+    const lockIdx = (this.bucketOf(hash) + Bucket.LOCK) >>> 2;
+    this.spinLock(u32, lockIdx);
+    try {
+      const e = this.find(key, hash);
+      return e === 0 ? undefined : this.copyValues(this.arena.u8, e);
+    } finally {
+      Atomics.store(u32, lockIdx, 0);
+    }
+  }
+
   keys(): Uint8Array[] {
+    return this.entries().map((e) => e.key);
+  }
+
+  /**
+   * Control plane: every entry, each key and value copied together under its bucket's lock (updates, deletes
+   * and evictions change a chain only under that lock, so the walk never strays into the free list). While
+   * the data path writes, an entry can be evicted after its bucket was copied and reused for a key in a bucket
+   * not yet visited; the snapshot keeps one sighting per physical entry (the later one, as the earlier key is
+   * gone), so it never holds more than max_entries entries and never the same key twice.
+   */
+  entries(): MapEntry[] {
     const u32 = this.arena.u32;
     const u8 = this.arena.u8;
-    const out: Uint8Array[] = [];
+    const byEntry = new Map<number, MapEntry>();
     for (let b = 0; b < this.nBuckets; b++) {
       const bucket = this.buckets + b * BUCKET_SIZE;
-      for (let e = Atomics.load(u32, (bucket + Bucket.HEAD) >>> 2); e !== 0; e = Atomics.load(u32, (e + HashEntry.NEXT) >>> 2)) {
-        out.push(u8.slice(e + HashEntry.KEY, e + HashEntry.KEY + this.params.keySize));
+      const lockIdx = (bucket + Bucket.LOCK) >>> 2;
+      this.spinLock(u32, lockIdx);
+      try {
+        for (let e = u32[(bucket + Bucket.HEAD) >>> 2]!; e !== 0; e = u32[(e + HashEntry.NEXT) >>> 2]!) {
+          byEntry.set(e, { key: u8.slice(e + HashEntry.KEY, e + HashEntry.KEY + this.params.keySize), values: this.copyValues(u8, e) });
+        }
+      } finally {
+        Atomics.store(u32, lockIdx, 0);
       }
     }
-    return out;
+    return [...byEntry.values()];
   }
 
   containsValue(addr: number, size: number): boolean {

@@ -23,7 +23,7 @@
  */
 import type { Arena } from '../arena.js';
 import { MapFlag } from '../../ebpf/object-spec.js';
-import type { BpfMap } from './bpf-map.js';
+import type { BpfMap, MapEntry } from './bpf-map.js';
 import { Errno } from './errno.js';
 import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, readParams, roundUp, writeHeader } from './map-header.js';
 
@@ -171,22 +171,33 @@ export class LpmTrieMap implements BpfMap {
     });
   }
 
+  /** Control plane reads hold the writer lock: a slot deleted and reused meanwhile is never copied half old. */
   read(key: Uint8Array): Uint8Array[] | undefined {
-    const e = this.exact(key);
-    return e === 0 ? undefined : [this.arena.u8.slice(e + this.valueOff, e + this.valueOff + this.params.valueSize)];
+    return this.locked(() => {
+      const e = this.exact(key);
+      return e === 0 ? undefined : [this.arena.u8.slice(e + this.valueOff, e + this.valueOff + this.params.valueSize)];
+    });
   }
 
   keys(): Uint8Array[] {
-    const u32 = this.arena.u32;
-    const out: Uint8Array[] = [];
-    for (let i = 0; i < this.params.maxEntries; i++) {
-      const e = this.entry(i);
-      if (Atomics.load(u32, (e + LpmEntry.USED) >>> 2) !== 1) continue;
-      const k = new Uint8Array(this.params.keySize);
-      k.set(this.arena.u8.subarray(e + LpmEntry.PREFIXLEN, e + LpmEntry.PREFIXLEN + this.params.keySize));
-      out.push(k);
-    }
-    return out;
+    return this.entries().map((e) => e.key);
+  }
+
+  entries(): MapEntry[] {
+    return this.locked(() => {
+      const u32 = this.arena.u32;
+      const u8 = this.arena.u8;
+      const out: MapEntry[] = [];
+      for (let i = 0; i < this.params.maxEntries; i++) {
+        const e = this.entry(i);
+        if (u32[(e + LpmEntry.USED) >>> 2] !== 1) continue;
+        out.push({
+          key: u8.slice(e + LpmEntry.PREFIXLEN, e + LpmEntry.PREFIXLEN + this.params.keySize),
+          values: [u8.slice(e + this.valueOff, e + this.valueOff + this.params.valueSize)],
+        });
+      }
+      return out;
+    });
   }
 
   containsValue(addr: number, size: number): boolean {

@@ -32,6 +32,8 @@ export interface MapParams {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
+  /** map_extra at creation (BLOOM_FILTER: hash function count in the low 4 bits); not kept in the header. */
+  readonly mapExtra?: number;
 }
 
 export const roundUp = (n: number, a: number): number => Math.ceil(n / a) * a;

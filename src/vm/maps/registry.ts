@@ -52,7 +52,7 @@ const KINDS: ReadonlyMap<number, MapKind> = new Map([
   [MapType.DEVMAP_HASH, hashKind(false)],
   [MapType.HASH_OF_MAPS, hashKind(false)],
   [MapType.LPM_TRIE, { create: (arena, p) => LpmTrieMap.create(arena, p), open: (arena, name, addr) => LpmTrieMap.open(arena, name, addr) }],
-  [MapType.BLOOM_FILTER, { create: (arena, p) => BloomFilterMap.create(arena, p), open: (arena, name, addr) => BloomFilterMap.open(arena, name, addr) }],
+  [MapType.BLOOM_FILTER, { create: (arena, p, opts) => BloomFilterMap.create(arena, p, opts.seed ?? 0), open: (arena, name, addr) => BloomFilterMap.open(arena, name, addr) }],
   [MapType.RINGBUF, { create: (arena, p) => RingbufMap.create(arena, p), open: (arena, name, addr) => RingbufMap.open(arena, name, addr) }],
   ...[MapType.QUEUE, MapType.STACK].map((t): [number, MapKind] => [t, {
     create: (arena, p) => QueueStackMap.create(arena, p),

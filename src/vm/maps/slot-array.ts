@@ -24,7 +24,11 @@
  * Attached programs (devmap/cpumap second words) are refused with -EINVAL: devmap/cpumap programs are not
  * run. Kernel rules mirrored: flags > BPF_EXIST -EINVAL; index ≥ max_entries -E2BIG (update) / -EINVAL
  * (delete); BPF_NOEXIST -EEXIST (as arrays do); CPUMAP qsize > 16384 -EOVERFLOW, a CPU that does not exist
- * -ENODEV. Programs may only look DEVMAP and XSKMAP up; values are read-only to them.
+ * -ENODEV. XSKMAP (xsk_map_update_elem) checks the slot instead: BPF_NOEXIST on a filled slot -EEXIST,
+ * BPF_EXIST on an empty one -ENOENT. The fd arrays — PROG_ARRAY, PERF_EVENT_ARRAY, ARRAY_OF_MAPS
+ * (arraymap.c bpf_fd_array_map_update_elem / fd_array_map_delete_elem) — take BPF_ANY only (else -EINVAL),
+ * and delete gives -E2BIG past the end and -ENOENT for an empty slot. Programs may only look DEVMAP and
+ * XSKMAP up; values are read-only to them.
  */
 import type { Arena } from '../arena.js';
 import { MapType } from '../../ebpf/object-spec.js';
@@ -103,11 +107,18 @@ export class SlotArrayMap implements BpfMap {
     return -Errno.EOPNOTSUPP;
   }
 
+  /** Slots of the kernel's fd arrays (arraymap.c), whose update and delete rules differ from devmap's. */
+  private isFdArray(): boolean {
+    const t = this.params.type;
+    return t === MapType.PROG_ARRAY || t === MapType.PERF_EVENT_ARRAY || t === MapType.ARRAY_OF_MAPS;
+  }
+
   delete(key: Uint8Array): number {
     const i = this.index(key);
-    if (i >= this.params.maxEntries) return -Errno.EINVAL;
-    Atomics.store(this.arena.u32, (this.present >>> 2) + i, 0);
-    return 0;
+    const fd = this.isFdArray();
+    if (i >= this.params.maxEntries) return fd ? -Errno.E2BIG : -Errno.EINVAL;
+    const was = Atomics.exchange(this.arena.u32, (this.present >>> 2) + i, 0);
+    return fd && was === 0 ? -Errno.ENOENT : 0;
   }
 
   read(key: Uint8Array): Uint8Array[] | undefined {
@@ -117,9 +128,13 @@ export class SlotArrayMap implements BpfMap {
 
   write(key: Uint8Array, values: readonly Uint8Array[], flags: number): number {
     const i = this.index(key);
-    if (flags > UpdateFlag.EXIST) return -Errno.EINVAL;
+    if (flags > UpdateFlag.EXIST || (this.isFdArray() && flags !== UpdateFlag.ANY)) return -Errno.EINVAL;
     if (i >= this.params.maxEntries) return -Errno.E2BIG;
-    if (flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
+    if (this.params.type === MapType.XSKMAP) {
+      const filled = this.slot(i) !== 0;
+      if (filled && flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
+      if (!filled && flags === UpdateFlag.EXIST) return -Errno.ENOENT;
+    } else if (flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
     const v = values[0];
     if (values.length !== 1 || !v || v.length < this.params.valueSize) return -Errno.EINVAL;
     const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);

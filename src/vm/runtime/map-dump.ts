@@ -4,7 +4,7 @@
  * QUEUE, STACK) are not dumped. The daemon's entries route uses the same lines.
  */
 import { MapType } from '../../ebpf/object-spec.js';
-import type { BpfMap } from '../maps/bpf-map.js';
+import { mapEntries, type BpfMap } from '../maps/bpf-map.js';
 import type { Runtime } from './runtime.js';
 
 export type MapDumpLine =
@@ -27,9 +27,7 @@ export interface SlotNames {
 export function dumpMap(name: string, map: BpfMap, names: SlotNames): MapDumpLine[] {
   if (EVENT_MAPS.has(map.params.type)) return [];
   const out: MapDumpLine[] = [];
-  for (const key of map.keys()) {
-    const values = map.read(key);
-    if (!values) continue;
+  for (const { key, values } of mapEntries(map)) {
     const t = map.params.type;
     if (t === MapType.PROG_ARRAY || t === MapType.ARRAY_OF_MAPS || t === MapType.HASH_OF_MAPS) {
       const v = new DataView(values[0]!.buffer).getUint32(0, true);
