@@ -860,6 +860,7 @@ const roundUp16 = (d: number): number => (d + 15) & ~15;
  * entry covers all later ones.
  */
 function widenStack(f: Frame): void {
+  f.own();
   for (let i = 0; i < f.slots.length; i++) if (f.slots[i] === Slot.ZERO) f.slots[i] = Slot.MISC;
   for (let s = 0; s < f.spills.length; s++) {
     const sp = f.spills[s];

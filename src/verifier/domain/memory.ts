@@ -290,12 +290,14 @@ function scrubSpill(frame: Frame, slot: number, env: AccessEnv): void {
   if (env.strict && isPointer(sp)) {
     throw new RuleViolation('attempt to corrupt spilled pointer on stack', 'overwrite a spilled pointer only with a full 8-byte store (strict mode)');
   }
+  frame.own();
   frame.spills[slot] = null;
   for (let i = slot * 8; i < slot * 8 + 8; i++) if (frame.slots[i] === Slot.SPILL) frame.slots[i] = Slot.MISC;
 }
 
 function stackWrite(frame: Frame, off: number, size: number, value: Reg | undefined, env: AccessEnv): void {
   const i0 = idx(off);
+  frame.own();
   if (size === 8 && value && value.t !== 'not_init') {
     frame.spills[i0 >> 3] = value;
     frame.slots.fill(Slot.SPILL, i0, i0 + 8);
@@ -327,6 +329,7 @@ function varStackAccess(frame: Frame, R: string, lo: number, hiEnd: number, mode
   if (mode === 'write' && value && isPointer(value) && env.strict) {
     throw new RuleViolation('spilled ptr in range of var-offset stack write', 'store pointers to the stack at constant offsets');
   }
+  frame.own();
   for (let s = idx(lo) >> 3; s <= (idx(hiEnd) - 1) >> 3; s++) {
     const sp = frame.spills[s];
     if (sp) { frame.spills[s] = null; for (let i = s * 8; i < s * 8 + 8; i++) if (frame.slots[i] === Slot.SPILL) frame.slots[i] = Slot.MISC; }
@@ -368,6 +371,7 @@ export function checkHelperMem(state: State, env: AccessEnv, regNo: number, size
         }
       }
       if (write) {
+        frame.own();
         for (let s = idx(lo) >> 3; s <= (idx(hi) - 1) >> 3; s++) {
           if (frame.spills[s]) { frame.spills[s] = null; for (let i = s * 8; i < s * 8 + 8; i++) if (frame.slots[i] === Slot.SPILL) frame.slots[i] = Slot.MISC; }
         }

@@ -111,11 +111,17 @@ export function regString(r: Reg): string {
  * exactly one id in the current state and vice versa, so relations between registers carry over.
  */
 export class IdMap {
-  private readonly fwd = new Map<number, number>();
-  private readonly bwd = new Map<number, number>();
+  // Created on the first pair: most comparisons see no ids at all, and they run at every checkpoint.
+  private fwd: Map<number, number> | undefined;
+  private bwd: Map<number, number> | undefined;
   check(oldId: number, curId: number): boolean {
     if (oldId === 0 && curId === 0) return true;
     if (oldId === 0 || curId === 0) return false;
+    if (!this.fwd || !this.bwd) {
+      this.fwd = new Map([[oldId, curId]]);
+      this.bwd = new Map([[curId, oldId]]);
+      return true;
+    }
     const f = this.fwd.get(oldId);
     const b = this.bwd.get(curId);
     if (f === undefined && b === undefined) {

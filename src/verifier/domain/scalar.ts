@@ -35,19 +35,39 @@ const asS = (w: Width, x: bigint): bigint => BigInt.asIntN(w, x);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
-export const FULL64 = fullRange(64);
-export const FULL32 = fullRange(32);
+export const FULL64 = Object.freeze(fullRange(64));
+export const FULL32 = Object.freeze(fullRange(32));
+const S64_BIAS = 1n << 63n;
+const TWO64 = 1n << 64n;
+const S32_BIAS = 1n << 31n;
+const TWO32 = 1n << 32n;
 
-export const scalarUnknown = (): Scalar => ({ var: TNUM_UNKNOWN, r64: FULL64, r32: FULL32 });
+const UNKNOWN: Scalar = Object.freeze({ var: TNUM_UNKNOWN, r64: FULL64, r32: FULL32 });
+export const scalarUnknown = (): Scalar => UNKNOWN;
+
+/**
+ * Constants are immutable values: the ones a program uses (offsets, sizes, flags, actions) recur on every
+ * path, so they are built once. Bigint keys compare by value in a Map; the table is dropped when it grows
+ * past a bound so a program with many distinct constants cannot grow it without limit.
+ */
+const constCache = new Map<bigint, Scalar>();
+const CONST_CACHE_MAX = 4096;
 
 export function scalarConst(v: bigint): Scalar {
   const u = asU(64, v);
-  const l = asU(32, v);
-  return {
-    var: tnumConst(u),
-    r64: { umin: u, umax: u, smin: asS(64, u), smax: asS(64, u) },
-    r32: { umin: l, umax: l, smin: asS(32, l), smax: asS(32, l) },
-  };
+  const hit = constCache.get(u);
+  if (hit) return hit;
+  const l = u & U32;
+  const s64 = asS(64, u);
+  const s32 = asS(32, l);
+  const c: Scalar = Object.freeze({
+    var: Object.freeze(tnumConst(u)),
+    r64: Object.freeze({ umin: u, umax: u, smin: s64, smax: s64 }),
+    r32: Object.freeze({ umin: l, umax: l, smin: s32, smax: s32 }),
+  });
+  if (constCache.size >= CONST_CACHE_MAX) constCache.clear();
+  constCache.set(u, c);
+  return c;
 }
 
 export const isConst = (s: Scalar): boolean => tnumIsConst(s.var);
@@ -63,110 +83,168 @@ export function isBottom(s: Scalar): boolean {
   return tmin > s.r64.umax || tmax < s.r64.umin;
 }
 
-/** __update_reg32_bounds / __update_reg64_bounds: bounds implied by the known bits. */
-function boundsFromTnum(s: Scalar): Scalar {
-  const t = s.var;
-  const t32 = tnumSubreg(t);
-  const S64MIN = 1n << 63n;
-  const S32MIN = 1n << 31n;
-  return {
-    var: t,
-    r64: {
-      smin: max(s.r64.smin, asS(64, t.value | (t.mask & S64MIN))),
-      smax: min(s.r64.smax, asS(64, t.value | (t.mask & (S64MIN - 1n)))),
-      umin: max(s.r64.umin, t.value),
-      umax: min(s.r64.umax, t.value | t.mask),
-    },
-    r32: {
-      smin: max(s.r32.smin, asS(32, t32.value | (t32.mask & S32MIN))),
-      smax: min(s.r32.smax, asS(32, t32.value | (t32.mask & (S32MIN - 1n)))),
-      umin: max(s.r32.umin, t32.value),
-      umax: min(s.r32.umax, t32.value | t32.mask),
-    },
-  };
+/**
+ * The bounds and known bits of one scalar under reg_bounds_sync, as mutable locals: the sync runs on every
+ * ALU result and branch refinement, and building an object per intermediate step dominated verification
+ * time. Field names follow the kernel's bpf_reg_state.
+ */
+class SyncWork {
+  vv = 0n; vm = 0n;
+  umin = 0n; umax = 0n; smin = 0n; smax = 0n;
+  u32min = 0n; u32max = 0n; s32min = 0n; s32max = 0n;
+
+  load(s: Scalar): void {
+    this.vv = s.var.value; this.vm = s.var.mask;
+    this.umin = s.r64.umin; this.umax = s.r64.umax; this.smin = s.r64.smin; this.smax = s.r64.smax;
+    this.u32min = s.r32.umin; this.u32max = s.r32.umax; this.s32min = s.r32.smin; this.s32max = s.r32.smax;
+  }
+
+  store(): Scalar {
+    return {
+      var: { value: this.vv, mask: this.vm },
+      r64: { umin: this.umin, umax: this.umax, smin: this.smin, smax: this.smax },
+      r32: { umin: this.u32min, umax: this.u32max, smin: this.s32min, smax: this.s32max },
+    };
+  }
+
+  /** __update_reg32_bounds / __update_reg64_bounds: bounds implied by the known bits. */
+  boundsFromTnum(): void {
+    const v = this.vv;
+    const m = this.vm;
+    this.smin = max(this.smin, asS(64, v | (m & S64_BIAS)));
+    this.smax = min(this.smax, asS(64, v | (m & (S64_BIAS - 1n))));
+    this.umin = max(this.umin, v);
+    this.umax = min(this.umax, v | m);
+    const v32 = v & U32;
+    const m32 = m & U32;
+    this.s32min = max(this.s32min, asS(32, v32 | (m32 & S32_BIAS)));
+    this.s32max = min(this.s32max, asS(32, v32 | (m32 & (S32_BIAS - 1n))));
+    this.u32min = max(this.u32min, v32);
+    this.u32max = min(this.u32max, v32 | m32);
+  }
+
+  /** __reg32_deduce_bounds: the low 32 bits from 64-bit bounds whose upper halves agree. */
+  deduce32From64(): void {
+    const { umin, umax, smin, smax } = this;
+    if (umin >> 32n === umax >> 32n) {
+      this.u32min = max(this.u32min, umin & U32);
+      this.u32max = min(this.u32max, umax & U32);
+      const a = asS(32, umin);
+      const b = asS(32, umax);
+      if (a <= b) { this.s32min = max(this.s32min, a); this.s32max = min(this.s32max, b); }
+    }
+    if (smin >> 32n === smax >> 32n) {
+      this.u32min = max(this.u32min, smin & U32);
+      this.u32max = min(this.u32max, smax & U32);
+      const a = asS(32, smin);
+      const b = asS(32, smax);
+      if (a <= b) { this.s32min = max(this.s32min, a); this.s32max = min(this.s32max, b); }
+    }
+    const r = deduceWithin(this.u32min, this.u32max, this.s32min, this.s32max, 32);
+    this.u32min = r.umin; this.u32max = r.umax; this.s32min = r.smin; this.s32max = r.smax;
+  }
+
+  /** __reg_deduce_mixed_bounds: 64-bit bounds refined by the known range of the low half. */
+  deduce64From32(): void {
+    const umin = max(this.umin, (this.umin & HI_MASK) | this.u32min);
+    const umax = min(this.umax, (this.umax & HI_MASK) | this.u32max);
+    // Signed: only when the low half's unsigned range is the whole story of the low bits.
+    const smin = max(this.smin, asS(64, ((this.smin & U64) & HI_MASK) | this.u32min));
+    const smax = min(this.smax, asS(64, ((this.smax & U64) & HI_MASK) | this.u32max));
+    if (umin > umax || smin > smax) { this.umin = umin; this.umax = umax; this.smin = smin; this.smax = smax; return; }
+    const r = deduceWithin(umin, umax, smin, smax, 64);
+    this.umin = r.umin; this.umax = r.umax; this.smin = r.smin; this.smax = r.smax;
+  }
+
+  /** __reg_bound_offset: known bits implied by the bounds. */
+  tnumFromBounds(): void {
+    if (this.umin > this.umax || this.u32min > this.u32max) return;
+    const v64 = tnumIntersect({ value: this.vv, mask: this.vm }, tnumRange(this.umin, this.umax));
+    const v32 = tnumIntersect(tnumSubreg(v64), tnumRange(this.u32min, this.u32max));
+    const t = tnumWithSubreg(v64, v32);
+    this.vv = t.value; this.vm = t.mask;
+  }
+
+  isBottom(): boolean {
+    if (this.umin > this.umax || this.smin > this.smax || this.u32min > this.u32max || this.s32min > this.s32max) return true;
+    if ((this.vv & ~U64) !== 0n) return true;
+    return this.vv > this.umax || (this.vv | this.vm) < this.umin;
+  }
 }
 
+const HI_MASK = U64 & ~U32;
+const work = new SyncWork();
+
 /** Within one width: signed bounds from unsigned ones when they do not cross the sign boundary, and back. */
-function deduceWithin(r: Range, w: Width): Range {
-  let { umin, umax, smin, smax } = r;
-  if (asS(w, umin) <= asS(w, umax)) {
-    smin = max(smin, asS(w, umin));
-    smax = min(smax, asS(w, umax));
+function deduceWithin(umin0: bigint, umax0: bigint, smin0: bigint, smax0: bigint, w: Width): Range {
+  let umin = umin0;
+  let umax = umax0;
+  let smin = smin0;
+  let smax = smax0;
+  const sumin = asS(w, umin);
+  const sumax = asS(w, umax);
+  if (sumin <= sumax) {
+    smin = max(smin, sumin);
+    smax = min(smax, sumax);
   }
-  if (asU(w, smin) <= asU(w, smax)) {
-    umin = max(umin, asU(w, smin));
-    umax = min(umax, asU(w, smax));
-  } else if (umax < asU(w, smin)) {
+  const usmin = asU(w, smin);
+  const usmax = asU(w, smax);
+  if (usmin <= usmax) {
+    umin = max(umin, usmin);
+    umax = min(umax, usmax);
+  } else if (umax < usmin) {
     // The signed range crosses zero: [smin, -1] ∪ [0, smax]. The unsigned range rules out the negative
     // part (it lies above umax as unsigned), so only [0, smax] ∩ [umin, umax] remains (kernel 6.18).
     smin = asS(w, umin);
     umax = min(umax, smax);
-  } else if (asU(w, smax) < umin) {
+  } else if (usmax < umin) {
     // ... or rules out the non-negative part.
     smax = asS(w, umax);
-    umin = max(umin, asU(w, smin));
+    umin = max(umin, usmin);
   }
   return { umin, umax, smin, smax };
 }
 
-/** __reg32_deduce_bounds: the low 32 bits from 64-bit bounds whose upper halves agree. */
-function deduce32From64(s: Scalar): Range {
-  let r = s.r32;
-  const { umin, umax, smin, smax } = s.r64;
-  if (umin >> 32n === umax >> 32n) {
-    r = { ...r, umin: max(r.umin, asU(32, umin)), umax: min(r.umax, asU(32, umax)) };
-    if (asS(32, umin) <= asS(32, umax)) r = { ...r, smin: max(r.smin, asS(32, umin)), smax: min(r.smax, asS(32, umax)) };
-  }
-  if (smin >> 32n === smax >> 32n) {
-    r = { ...r, umin: max(r.umin, asU(32, smin)), umax: min(r.umax, asU(32, smax)) };
-    if (asS(32, smin) <= asS(32, smax)) r = { ...r, smin: max(r.smin, asS(32, smin)), smax: min(r.smax, asS(32, smax)) };
-  }
-  return deduceWithin(r, 32);
-}
-
-/** __reg_deduce_mixed_bounds: 64-bit bounds refined by the known range of the low half. */
-function deduce64From32(s: Scalar): Range {
-  const r = s.r64;
-  const hiMask = U64 & ~U32;
-  let umin = max(r.umin, (r.umin & hiMask) | s.r32.umin);
-  let umax = min(r.umax, (r.umax & hiMask) | s.r32.umax);
-  let smin = r.smin;
-  let smax = r.smax;
-  // Signed: only when the low half's unsigned range is the whole story of the low bits.
-  const nsmin = asS(64, (asU(64, r.smin) & hiMask) | s.r32.umin);
-  const nsmax = asS(64, (asU(64, r.smax) & hiMask) | s.r32.umax);
-  smin = max(smin, nsmin);
-  smax = min(smax, nsmax);
-  if (umin > umax || smin > smax) return { umin, umax, smin, smax };
-  return deduceWithin({ umin, umax, smin, smax }, 64);
-}
-
-/** __reg_bound_offset: known bits implied by the bounds. */
-function tnumFromBounds(s: Scalar): Tnum {
-  if (s.r64.umin > s.r64.umax || s.r32.umin > s.r32.umax) return s.var;
-  const v64 = tnumIntersect(s.var, tnumRange(s.r64.umin, s.r64.umax));
-  const v32 = tnumIntersect(tnumSubreg(v64), tnumRange(s.r32.umin, s.r32.umax));
-  return tnumWithSubreg(v64, v32);
-}
-
 /** reg_bounds_sync. A result that `isBottom` means the constraints are contradictory. */
 export function boundsSync(s0: Scalar): Scalar {
-  let s = boundsFromTnum(s0);
-  for (let i = 0; i < 2; i++) {
-    const before = s;
-    s = { ...s, r32: deduce32From64(s) };
-    s = { ...s, r64: deduce64From32(s) };
-    s = { ...s, r32: deduce32From64(s) };
-    if (isBottom(s)) return s;
-    s = boundsFromTnum({ ...s, var: tnumFromBounds(s) });
-    if (scalarSame(before, s)) break;
+  // Fast paths with the same result as the full computation: a value with nothing known stays so, and a
+  // known value whose every view admits it is exactly that constant.
+  if (s0.var === TNUM_UNKNOWN && s0.r64 === FULL64 && s0.r32 === FULL32) return s0;
+  if (s0.var.mask === 0n) {
+    const c = constWithin(s0);
+    if (c) return c;
   }
-  return s;
+  const w = work;
+  w.load(s0);
+  w.boundsFromTnum();
+  for (let i = 0; i < 2; i++) {
+    const { vv, vm, umin, umax, smin, smax, u32min, u32max, s32min, s32max } = w;
+    w.deduce32From64();
+    w.deduce64From32();
+    w.deduce32From64();
+    if (w.isBottom()) return w.store();
+    w.tnumFromBounds();
+    w.boundsFromTnum();
+    if (vv === w.vv && vm === w.vm && umin === w.umin && umax === w.umax && smin === w.smin && smax === w.smax
+      && u32min === w.u32min && u32max === w.u32max && s32min === w.s32min && s32max === w.s32max) break;
+  }
+  return w.store();
 }
 
-const rangeSame = (a: Range, b: Range): boolean => a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax;
-const scalarSame = (a: Scalar, b: Scalar): boolean =>
-  a.var.value === b.var.value && a.var.mask === b.var.mask && rangeSame(a.r64, b.r64) && rangeSame(a.r32, b.r32);
+/** The constant a known tnum names, when all four ranges admit it (else undefined: the bounds decide). */
+function constWithin(s: Scalar): Scalar | undefined {
+  const u = s.var.value;
+  if (u > U64 || u < 0n) return undefined;
+  const { r64, r32 } = s;
+  if (u < r64.umin || u > r64.umax) return undefined;
+  const sx = u >= S64_BIAS ? u - TWO64 : u;
+  if (sx < r64.smin || sx > r64.smax) return undefined;
+  const l = u & U32;
+  if (l < r32.umin || l > r32.umax) return undefined;
+  const sl = l >= S32_BIAS ? l - TWO32 : l;
+  if (sl < r32.smin || sl > r32.smax) return undefined;
+  return scalarConst(u);
+}
 
 /** The low 32 bits as a zero-extended 64-bit scalar (ALU32 result, 32-bit load...). */
 export function zext32(s: Scalar): Scalar {
@@ -181,9 +259,16 @@ export function zext32(s: Scalar): Scalar {
 /** Any value of the given byte size, zero-extended (a load of unknown bytes). */
 export function scalarOfSize(bytes: number): Scalar {
   if (bytes >= 8) return scalarUnknown();
-  const m = (1n << BigInt(bytes * 8)) - 1n;
-  return boundsSync({ var: { value: 0n, mask: m }, r64: { umin: 0n, umax: m, smin: 0n, smax: m }, r32: FULL32 });
+  let s = ofSizeCache[bytes];
+  if (!s) {
+    const m = (1n << BigInt(bytes * 8)) - 1n;
+    s = Object.freeze(boundsSync({ var: { value: 0n, mask: m }, r64: { umin: 0n, umax: m, smin: 0n, smax: m }, r32: FULL32 }));
+    ofSizeCache[bytes] = s;
+  }
+  return s;
 }
+/** Loads are of 1, 2 and 4 bytes over and over: their results are immutable, built once. */
+const ofSizeCache: (Scalar | undefined)[] = [];
 
 /** Sign-extending a `bytes`-wide value (MOVSX, LDSX) to 64 bits. */
 export function signExtend(s: Scalar, bytes: number): Scalar {
@@ -282,6 +367,11 @@ const rangeOps: Record<'add' | 'sub' | 'mul' | 'and' | 'or' | 'xor', RangeOp> = 
  * constant amount below the width, else the result is unknown (kernel: is_safe_to_compute_dst_reg_range).
  */
 export function scalarAlu(op: ScalarAluOp, a: Scalar, b: Scalar, width: Width): Scalar {
+  // Two known operands give the known result (what the tnum and range transfer functions yield for them).
+  if (a.var.mask === 0n && b.var.mask === 0n) {
+    const c = constAlu(op, a.var.value, b.var.value, width);
+    if (c !== undefined) return scalarConst(c);
+  }
   if (op === 'lsh' || op === 'rsh' || op === 'arsh') return scalarShift(op, a, b, width);
   const t = tnumOps[op](a.var, b.var);
   const rop = rangeOps[op];
@@ -292,6 +382,24 @@ export function scalarAlu(op: ScalarAluOp, a: Scalar, b: Scalar, width: Width): 
   const t32 = tnumSubreg(tnumOps[op](tnumSubreg(a.var), tnumSubreg(b.var)));
   const r32 = rop(a.r32, b.r32, 32, t32);
   return zext32(boundsSync({ var: tnumWithSubreg(TNUM_UNKNOWN, t32), r64: FULL64, r32 }));
+}
+
+/** The concrete ALU result at `width` (zero-extended for 32), or undefined where the domain gives no constant. */
+function constAlu(op: ScalarAluOp, x0: bigint, y0: bigint, width: Width): bigint | undefined {
+  const m = width === 64 ? U64 : U32;
+  const x = x0 & m;
+  const y = y0 & m;
+  switch (op) {
+    case 'add': return (x + y) & m;
+    case 'sub': return (x - y) & m;
+    case 'mul': return (x * y) & m;
+    case 'and': return x & y;
+    case 'or': return x | y;
+    case 'xor': return x ^ y;
+    case 'lsh': return y < BigInt(width) ? (x << y) & m : undefined;
+    case 'rsh': return y < BigInt(width) ? x >> y : undefined;
+    case 'arsh': return y < BigInt(width) ? (asS(width, x) >> y) & m : undefined;
+  }
 }
 
 function scalarShift(op: 'lsh' | 'rsh' | 'arsh', a: Scalar, b: Scalar, width: Width): Scalar {
@@ -410,6 +518,13 @@ const withViewTnum = (s: Scalar, w: Width, t: Tnum): Scalar => ({ ...s, var: w =
  * is dead — the kernel's is_branch_taken plus the contradiction check after refinement).
  */
 export function refineCmp(op: CmpOp, a0: Scalar, b0: Scalar, w: Width): [Scalar, Scalar] | null {
+  // Two known values: the comparison is decided, and refining changes neither.
+  if (a0.var.mask === 0n && b0.var.mask === 0n) {
+    const a = boundsSync(a0);
+    const b = boundsSync(b0);
+    if (isBottom(a) || isBottom(b)) return null;
+    return constCmp(op, a0.var.value, b0.var.value, w) ? [a, b] : null;
+  }
   let a = a0;
   let b = b0;
   const ra = view(a, w);
@@ -480,6 +595,27 @@ export function refineCmp(op: CmpOp, a0: Scalar, b0: Scalar, w: Width): [Scalar,
   const sb = boundsSync(b);
   if (isBottom(sa) || isBottom(sb)) return null;
   return [sa, sb];
+}
+
+/** `x OP y` on concrete values at width `w`. */
+function constCmp(op: CmpOp, x0: bigint, y0: bigint, w: Width): boolean {
+  const m = w === 64 ? U64 : U32;
+  const x = x0 & m;
+  const y = y0 & m;
+  switch (op) {
+    case 'eq': return x === y;
+    case 'ne': return x !== y;
+    case 'gt': return x > y;
+    case 'ge': return x >= y;
+    case 'lt': return x < y;
+    case 'le': return x <= y;
+    case 'sgt': return asS(w, x) > asS(w, y);
+    case 'sge': return asS(w, x) >= asS(w, y);
+    case 'slt': return asS(w, x) < asS(w, y);
+    case 'sle': return asS(w, x) <= asS(w, y);
+    case 'set': return (x & y) !== 0n;
+    case 'notset': return (x & y) === 0n;
+  }
 }
 
 /** b ⊆ a (range_within + tnum_in): used by state pruning. */

@@ -17,12 +17,19 @@ export const MAX_CALL_FRAMES = 8;
 export const enum Slot { INVALID = 0, MISC = 1, ZERO = 2, SPILL = 3 }
 
 export class Frame {
+  /**
+   * `slots` and `spills` may be shared with clones (copy-on-write): a state is cloned at every branch and
+   * checkpoint but most paths never write the stack before the next clone, and copying 512 + 64 entries per
+   * clone dominated verification time. Read them freely; write only after `own()`.
+   */
+  private shared = false;
+
   constructor(
     readonly regs: Reg[],
     /** Byte kinds for offsets -512..-1: index = 512 + off. */
-    readonly slots: Uint8Array,
+    public slots: Uint8Array,
     /** Spilled registers by 8-byte slot: index = (512 + off) / 8. */
-    readonly spills: (Reg | null)[],
+    public spills: (Reg | null)[],
     /** Instruction to return to (the call's index + 1); -1 in the entry frame. */
     readonly callsite: number,
     /** First instruction of the function this frame runs. */
@@ -38,7 +45,18 @@ export class Frame {
   }
 
   clone(): Frame {
-    return new Frame(this.regs.slice(), this.slots.slice(), this.spills.slice(), this.callsite, this.funcStart, this.callbackOf);
+    this.shared = true;
+    const f = new Frame(this.regs.slice(), this.slots, this.spills, this.callsite, this.funcStart, this.callbackOf);
+    f.shared = true;
+    return f;
+  }
+
+  /** Make `slots` and `spills` this frame's own before writing them. */
+  own(): void {
+    if (!this.shared) return;
+    this.slots = this.slots.slice();
+    this.spills = this.spills.slice();
+    this.shared = false;
   }
 }
 
@@ -70,7 +88,9 @@ export class State {
       for (let i = 0; i < f.regs.length; i++) f.regs[i] = fn(f.regs[i]!);
       for (let i = 0; i < f.spills.length; i++) {
         const sp = f.spills[i];
-        if (sp) f.spills[i] = fn(sp);
+        if (!sp) continue;
+        const n = fn(sp);
+        if (n !== sp) { f.own(); f.spills[i] = n; }
       }
     }
   }
@@ -105,7 +125,7 @@ export function stateCovers(old: State, cur: State, live: (frameNo: number, reg:
 
 function stackCovers(o: Frame, c: Frame, ids: IdMap, exact: boolean): boolean {
   // Byte kinds identical (the common case) cover each other; only the spilled registers remain to compare.
-  const same = Buffer.compare(o.slots, c.slots) === 0;
+  const same = o.slots === c.slots || Buffer.compare(o.slots, c.slots) === 0;
   for (let i = 0; !same && i < STACK_SIZE; i++) {
     const ok = o.slots[i]!;
     const ck = c.slots[i]!;
