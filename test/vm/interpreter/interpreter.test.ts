@@ -201,6 +201,20 @@ test('an arena that grows after the interpreter was made is seen without a fault
   assert.equal(i.run(p, ARGS), 77n);
 });
 
+test('maxInsns: a loop closed by a conditional jump faults at that jump once the budget is spent', () => {
+  const i = new Interpreter(rawArena(64), () => undefined, { maxInsns: 50 });
+  assert.match(faultOf(() => i.run(prog('loop:\nadd %r0, 1\njne %r0, 0, loop\nexit', 'cond'), ARGS)).message, /^cond: insn 1: more than 50 instructions executed/);
+});
+
+test('executedInsns counts every instruction of the runs that exited', () => {
+  const i = interp();
+  const p = prog('mov %r0, 0\nmov %r1, 5\nloop:\nadd %r0, 1\nsub %r1, 1\njne %r1, 0, loop\nexit');
+  assert.equal(i.run(p, ARGS), 5n);
+  assert.equal(i.executedInsns, 2 + 5 * 3 + 1);
+  i.run(p, ARGS);
+  assert.equal(i.executedInsns, 2 * (2 + 5 * 3 + 1));
+});
+
 test('maxInsns bounds a run: an endless loop faults instead of hanging', () => {
   const i = new Interpreter(rawArena(64), () => undefined, { maxInsns: 1000 });
   assert.match(faultOf(() => i.run(prog('loop:\nadd %r0, 1\nja loop\nexit', 'spin'), ARGS)).message, /^spin: insn \d+: more than 1000 instructions executed/);
