@@ -175,7 +175,7 @@ class Interpreter {
         return;
       }
       this.noteRegs32(path);
-      let next: Array<{ state: State; idx: number }>;
+      let next: Array<{ state: State; idx: number }> | number;
       try {
         next = this.step(path.state, path.idx);
       } catch (e) {
@@ -184,7 +184,12 @@ class Interpreter {
       }
       if (log && log.length < MAX_LOG_LINES) {
         const op = this.insns[path.idx]!.code.toString(16).padStart(2, '0');
-        log.push(`${path.idx}: (${op}) ${disassemble(this.insns, path.idx)}${next.length ? ` ; ${stateString(next[0]!.state)}` : ''}`);
+        const after = typeof next === 'number' ? path.state : next[0]?.state;
+        log.push(`${path.idx}: (${op}) ${disassemble(this.insns, path.idx)}${after ? ` ; ${stateString(after)}` : ''}`);
+      }
+      if (typeof next === 'number') {
+        path.idx = next;
+        continue;
       }
       if (next.length === 0) {
         this.pathDone(path.cp);
@@ -260,7 +265,8 @@ class Interpreter {
 
   // ---- one instruction ------------------------------------------------------------------------
 
-  private step(st: State, idx: number): Array<{ state: State; idx: number }> {
+  /** The successors of one instruction; a number is the one successor of straight-line code, in the same state. */
+  private step(st: State, idx: number): Array<{ state: State; idx: number }> | number {
     const insn = this.insns[idx]!;
     const cls = classOf(insn.code);
     const isHelper = (cls === Class.JMP) && opOf(insn.code) === JmpOp.CALL && insn.src === CallSrc.HELPER;
@@ -281,18 +287,18 @@ class Interpreter {
       case Class.ALU:
       case Class.ALU64:
         this.alu(st, insn, cls === Class.ALU64);
-        return [{ state: st, idx: idx + 1 }];
+        return idx + 1;
       case Class.LD:
         regs[insn.dst] = this.ldImm64(idx);
-        return [{ state: st, idx: idx + 2 }];
+        return idx + 2;
       case Class.LDX:
         regs[insn.dst] = loadedValue(loaded, sizeBytes(sizeOf(insn.code)), modeOf(insn.code) === Mode.MEMSX);
-        return [{ state: st, idx: idx + 1 }];
+        return idx + 1;
       case Class.ST:
-        return [{ state: st, idx: idx + 1 }];
+        return idx + 1;
       case Class.STX:
         if (modeOf(insn.code) === Mode.ATOMIC) this.atomicResult(st, insn);
-        return [{ state: st, idx: idx + 1 }];
+        return idx + 1;
       default:
         return this.jmp(st, insn, idx, cls === Class.JMP32, proto);
     }

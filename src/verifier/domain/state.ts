@@ -110,6 +110,17 @@ export function stateCovers(old: State, cur: State, live: (frameNo: number, reg:
     // References must pair up one to one; which id pairs with which is checked through the registers.
     if (!cur.refs.has(id) && exact) return false;
   }
+  // Register types first: a checkpoint list holds many states, and a type mismatch (the usual reason one
+  // does not cover) is found without comparing any bounds.
+  for (let f = 0; f < old.frames.length; f++) {
+    const o = old.frames[f]!.regs;
+    const c = cur.frames[f]!.regs;
+    for (let r = 0; r < 10; r++) {
+      const ot = o[r]!.t;
+      if (ot === c[r]!.t || (ot === 'not_init' && !exact)) continue;
+      if (exact || live(f, r)) return false;
+    }
+  }
   for (let f = 0; f < old.frames.length; f++) {
     const o = old.frames[f]!;
     const c = cur.frames[f]!;
