@@ -19,7 +19,7 @@ import {
   type Reg, NOT_INIT, constReg, isMaybeNull, isPktAny, isPointer, nonNullType, pointerReg, scalarReg, typeName, unknownScalar,
 } from './domain/reg.js';
 import {
-  type CmpOp, type ScalarAluOp, NEGATE, isConst, refineCmp, scalarAlu, scalarBswap, scalarDivMod, scalarNeg,
+  type CmpOp, type Scalar, type ScalarAluOp, NEGATE, isConst, refineCmp, scalarAlu, scalarBswap, scalarDivMod, scalarNeg,
   scalarOfSize, signExtend, zext32, scalarUnknown,
 } from './domain/scalar.js';
 import { Frame, MAX_CALL_FRAMES, Slot, State, stateCovers, STACK_SIZE } from './domain/state.js';
@@ -56,6 +56,9 @@ interface Path {
   readonly from: number;
 }
 
+/** Both sides of a comparison as refined on one branch, or null where the branch cannot be taken. */
+type Refined = [Scalar, Scalar] | null;
+
 const CMP_OPS: Readonly<Record<number, CmpOp>> = {
   [JmpOp.JEQ]: 'eq', [JmpOp.JNE]: 'ne', [JmpOp.JGT]: 'gt', [JmpOp.JGE]: 'ge', [JmpOp.JLT]: 'lt', [JmpOp.JLE]: 'le',
   [JmpOp.JSGT]: 'sgt', [JmpOp.JSGE]: 'sge', [JmpOp.JSLT]: 'slt', [JmpOp.JSLE]: 'sle', [JmpOp.JSET]: 'set',
@@ -88,6 +91,13 @@ class Interpreter {
   private readonly taken: Uint8Array;
   private readonly access: (InsnFact['access'] | null | undefined)[];
   private readonly assertions: (readonly Assertion[] | undefined)[] = [];
+  /**
+   * The last scalar transfer at each instruction, by operand identity. Scalars are immutable and shared
+   * between the states a branch splits, so the paths through one instruction often bring the very same
+   * operands: the (pure) transfer function's result is reused instead of recomputed.
+   */
+  private readonly aluMemo: ({ readonly a: Scalar; readonly b: Scalar; readonly r: Scalar } | undefined)[] = [];
+  private readonly cmpMemo: ({ readonly a: Scalar; readonly b: Scalar; readonly t: Refined; readonly f: Refined } | undefined)[] = [];
   private readonly logLines: string[] | undefined;
   private cfg!: Cfg;
   /** Global functions whose BTF signature xdpjit models (scalars and the ctx pointer): start → parameters. */
@@ -286,7 +296,7 @@ class Interpreter {
     switch (cls) {
       case Class.ALU:
       case Class.ALU64:
-        this.alu(st, insn, cls === Class.ALU64);
+        this.alu(st, insn, idx, cls === Class.ALU64);
         return idx + 1;
       case Class.LD:
         regs[insn.dst] = this.ldImm64(idx);
@@ -335,7 +345,7 @@ class Interpreter {
 
   // ---- ALU --------------------------------------------------------------------------------------
 
-  private alu(st: State, insn: Insn, is64: boolean): void {
+  private alu(st: State, insn: Insn, idx: number, is64: boolean): void {
     const regs = st.cur.regs;
     const op = opOf(insn.code);
     const isX = sourceOf(insn.code) === Source.X;
@@ -383,8 +393,13 @@ class Interpreter {
     const src = isX ? regs[insn.src]! : constReg(BigInt(insn.imm));
     if (dst.t === 'scalar' && src.t === 'scalar') {
       const w = is64 ? 64 : 32;
-      if (op === AluOp.DIV || op === AluOp.MOD) regs[d] = scalarReg(scalarDivMod(dst.s, src.s, w, op === AluOp.MOD, insn.off === 1));
-      else regs[d] = scalarReg(scalarAlu(ALU_OPS[op]!, dst.s, src.s, w));
+      const m = this.aluMemo[idx];
+      if (m && m.a === dst.s && m.b === src.s) { regs[d] = scalarReg(m.r); return; }
+      const r = op === AluOp.DIV || op === AluOp.MOD
+        ? scalarDivMod(dst.s, src.s, w, op === AluOp.MOD, insn.off === 1)
+        : scalarAlu(ALU_OPS[op]!, dst.s, src.s, w);
+      this.aluMemo[idx] = { a: dst.s, b: src.s, r };
+      regs[d] = scalarReg(r);
       return;
     }
     regs[d] = this.pointerAlu(dst, src, op, is64, R, isX ? insn.src : -1);
@@ -682,8 +697,12 @@ class Interpreter {
     const push = (s: State | null, to: number): void => { if (s) out.push({ state: s, idx: to }); };
     if (a.t === 'scalar' && b.t === 'scalar') {
       const w = is32 ? 32 : 64;
-      const t = refineCmp(cmp, a.s, b.s, w);
-      const f = refineCmp(NEGATE[cmp], a.s, b.s, w);
+      let m = this.cmpMemo[idx];
+      if (!m || m.a !== a.s || m.b !== b.s) {
+        m = { a: a.s, b: b.s, t: refineCmp(cmp, a.s, b.s, w), f: refineCmp(NEGATE[cmp], a.s, b.s, w) };
+        this.cmpMemo[idx] = m;
+      }
+      const { t, f } = m;
       let takenState: State | null = null;
       let fallState: State | null = null;
       if (t) {

@@ -19,10 +19,18 @@ export const TNUM_UNKNOWN: Tnum = Object.freeze({ value: 0n, mask: U64 });
 
 export const tnumIsConst = (a: Tnum): boolean => a.mask === 0n;
 
+/** Number of significant bits of a non-negative value (fls64), without formatting it as a string. */
+function bitLength(x: bigint): number {
+  if (x === 0n) return 0;
+  if (x < 0n || x > U64) return x.toString(2).length;
+  const hi = Number(x >> 32n);
+  return hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x));
+}
+
 /** Smallest tnum covering [min, max] (unsigned): the common high-bit prefix is known. */
 export function tnumRange(min: bigint, max: bigint): Tnum {
   const chi = min ^ max;
-  const bits = chi === 0n ? 0 : chi.toString(2).length;
+  const bits = bitLength(chi);
   if (bits > 63) return TNUM_UNKNOWN;
   const delta = (1n << BigInt(bits)) - 1n;
   return { value: min & ~delta & U64, mask: delta };

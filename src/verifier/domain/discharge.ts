@@ -51,6 +51,9 @@ export interface Proof {
   readonly access?: AccessResult;
 }
 
+/** The proof of an assertion that yields nothing (most of them): shared, not allocated per instruction. */
+const NO_PROOF: Proof = Object.freeze({});
+
 export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
   const regs = st.cur.regs;
   switch (a.kind) {
@@ -59,19 +62,19 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
         throw new RuleViolation(`R${a.reg} !read_ok`,
           a.reg === 0 ? 'R0 must hold the return value before exit (set it on every path)' : `R${a.reg} is read before anything was assigned to it on this path`);
       }
-      return {};
+      return NO_PROOF;
     case 'writable':
       if (a.reg === 10) throw new RuleViolation('frame pointer is read only', 'r10 cannot be assigned; copy it to another register first');
-      return {};
+      return NO_PROOF;
     case 'access':
       // Proving a store also records what it leaves in the stack slot (spill, zero, misc).
       return { access: checkAccess(st, env, a.reg, a.off, a.size, a.mode, a.value !== undefined ? regs[a.value] : a.imm !== undefined ? constReg(BigInt(a.imm)) : undefined) };
     case 'no_leak':
       if (env.strict && isPointer(regs[a.reg]!)) throw new RuleViolation(`R${a.reg} leaks addr into mem`, 'atomic operations take numbers, not pointers (strict mode)');
-      return {};
+      return NO_PROOF;
     case 'alu_operands':
     case 'cmp_operands':
-      return {};
+      return NO_PROOF;
     case 'helper': {
       const p = checkHelper(a.id, env);
       if (env.helper(a.id)?.name === 'tail_call' && st.refs.size > 0) {
@@ -85,24 +88,24 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
     }
     case 'helper_arg':
       checkHelperArg(a.reg, a.argKind, a.proto, st, env);
-      return {};
+      return NO_PROOF;
     case 'call_depth':
       if (st.lock) throw new RuleViolation('function calls are not allowed while holding a lock', `release the lock taken at insn ${st.lock.insn} first`);
       if (st.frames.length >= MAX_CALL_FRAMES) {
         throw new RuleViolation(`the call stack of ${st.frames.length + 1} frames is too deep`, 'at most 8 nested bpf-to-bpf call frames');
       }
-      return {};
+      return NO_PROOF;
     case 'return_value': {
       if (st.lock) throw new RuleViolation('BPF_EXIT instruction cannot be used inside bpf_spin_lock-ed region', `bpf_spin_unlock is missing: the lock taken at insn ${st.lock.insn} is still held at exit`);
       // Kernel: R0 is checked at the main program's exit only; a callee's missing R0 matters only if read.
-      if (st.frames.length > 1) return {};
+      if (st.frames.length > 1) return NO_PROOF;
       const r0 = regs[0]!;
       if (st.cur.funcStart !== 0 && r0.t !== 'scalar') {
         throw new RuleViolation('At subprogram exit the register R0 is not a scalar value', 'a global function returns a number');
       }
       if (r0.t === 'not_init') throw new RuleViolation('R0 !read_ok', 'R0 must hold the return value (an XDP action) before exit, on every path');
       if (env.strict && isPointer(r0)) throw new RuleViolation('R0 leaks addr as return value', 'return an XDP action (a number), not a pointer');
-      return {};
+      return NO_PROOF;
     }
     case 'refs_released':
       if (st.frames.length === 1 && st.refs.size > 0) {
@@ -110,7 +113,7 @@ export function discharge(a: Assertion, st: State, env: DischargeEnv): Proof {
         throw new RuleViolation(`Unreleased reference id=${id} alloc_insn=${at}`,
           `the ring buffer reservation made at insn ${at} must be passed to bpf_ringbuf_submit or bpf_ringbuf_discard on every path`);
       }
-      return {};
+      return NO_PROOF;
     case 'kfunc': {
       const t = env.obj.btf?.typeById(a.btfId);
       const name = t && t.kind === 'func' ? t.name : `BTF id ${a.btfId}`;
@@ -133,7 +136,7 @@ function checkHelper(id: number, env: DischargeEnv): Proof {
     throw new RuleViolation('cannot call GPL-restricted function from non-GPL compatible program',
       `bpf_${proto.name} is GPL-only: declare a GPL-compatible license (char LICENSE[] SEC("license") = "GPL")`);
   }
-  return {};
+  return NO_PROOF;
 }
 
 /** The constant-size argument that goes with a memory argument (the next register). */

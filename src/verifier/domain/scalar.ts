@@ -37,6 +37,8 @@ const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 export const FULL64 = Object.freeze(fullRange(64));
 export const FULL32 = Object.freeze(fullRange(32));
+/** The full range at a width, shared (ranges are immutable). */
+const full = (w: Width): Range => (w === 64 ? FULL64 : FULL32);
 const S64_BIAS = 1n << 63n;
 const TWO64 = 1n << 64n;
 const S32_BIAS = 1n << 31n;
@@ -299,10 +301,10 @@ type RangeOp = (a: Range, b: Range, w: Width, res: Tnum) => Range;
 const signedFromUnsignedIfSafe = (umin: bigint, umax: bigint, w: Width): Range =>
   asS(w, umin) <= asS(w, umax)
     ? { umin, umax, smin: asS(w, umin), smax: asS(w, umax) }
-    : { ...fullRange(w), umin, umax };
+    : { ...full(w), umin, umax };
 
 const rangeAdd: RangeOp = (a, b, w) => {
-  const r = fullRange(w);
+  const r = full(w);
   const smin = a.smin + b.smin;
   const smax = a.smax + b.smax;
   const sOk = smin >= r.smin && smax <= r.smax;
@@ -314,7 +316,7 @@ const rangeAdd: RangeOp = (a, b, w) => {
 };
 
 const rangeSub: RangeOp = (a, b, w) => {
-  const r = fullRange(w);
+  const r = full(w);
   const smin = a.smin - b.smax;
   const smax = a.smax - b.smin;
   const sOk = smin >= r.smin && smax <= r.smax;
@@ -326,7 +328,7 @@ const rangeSub: RangeOp = (a, b, w) => {
 };
 
 const rangeMul: RangeOp = (a, b, w) => {
-  const r = fullRange(w);
+  const r = full(w);
   const uOk = a.umax * b.umax <= r.umax;
   const prods = [a.smin * b.smin, a.smin * b.smax, a.smax * b.smin, a.smax * b.smax];
   const smin = prods.reduce(min);
@@ -482,7 +484,7 @@ export function scalarDivMod(a: Scalar, b: Scalar, width: Width, mod: boolean, s
     const r = w === 32 ? a.r32 : a.r64;
     const lim = mod ? bv.value - 1n : r.umax / bv.value;
     const lo = mod ? 0n : r.umin / bv.value;
-    const res: Range = { ...fullRange(w), umin: lo, umax: lim };
+    const res: Range = { ...full(w), umin: lo, umax: lim };
     if (w === 32) return zext32(boundsSync({ var: TNUM_UNKNOWN, r64: FULL64, r32: res }));
     return boundsSync({ var: TNUM_UNKNOWN, r64: res, r32: FULL32 });
   }
