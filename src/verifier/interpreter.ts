@@ -226,12 +226,12 @@ class Interpreter {
   private checkpoint(path: Path): boolean {
     const list = this.explored.get(path.idx) ?? [];
     const cur = path.state;
-    const live = (frameNo: number, reg: number): boolean => {
-      const frames = cur.frames;
-      if (frameNo === frames.length - 1) return ((this.cfg.liveIn[path.idx]! >> reg) & 1) === 1;
-      const callsite = frames[frameNo + 1]!.callsite;
-      return reg >= 6 && ((this.cfg.liveIn[callsite]! >> reg) & 1) === 1;
-    };
+    // Registers each frame may still read (a caller frame: the callee-saved ones live after its call).
+    const frames = cur.frames;
+    const live: number[] = [];
+    for (let f = 0; f < frames.length; f++) {
+      live.push(f === frames.length - 1 ? this.cfg.liveIn[path.idx]! : this.cfg.liveIn[frames[f + 1]!.callsite]! & CALLEE_SAVED);
+    }
     // A helper callback's entry is a loop head whose iteration count the helper bounds (bpf_loop's nr, the
     // map's size): a state covered by one still being explored adds nothing (fixpoint reached).
     const callbackEntry = cur.cur.callbackOf >= 0 && cur.cur.funcStart === path.idx;
@@ -876,6 +876,9 @@ class Interpreter {
     return best;
   }
 }
+
+/** r6–r9: the registers a bpf-to-bpf call preserves for its caller. */
+const CALLEE_SAVED = 0b11_1100_0000;
 
 const roundUp16 = (d: number): number => (d + 15) & ~15;
 

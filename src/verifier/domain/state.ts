@@ -98,9 +98,9 @@ export class State {
 
 /**
  * `old` covers `cur` (kernel states_equal with RANGE_WITHIN; `exact` for the infinite-loop check).
- * `live(frame, reg)` says whether a register of a frame may still be read; dead ones are ignored.
+ * `live[frame]` has bit r set when register r of that frame may still be read; dead ones are ignored.
  */
-export function stateCovers(old: State, cur: State, live: (frameNo: number, reg: number) => boolean, exact: boolean): boolean {
+export function stateCovers(old: State, cur: State, live: readonly number[], exact: boolean): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.size !== cur.refs.size) return false;
   const ids = new IdMap();
@@ -118,7 +118,7 @@ export function stateCovers(old: State, cur: State, live: (frameNo: number, reg:
     for (let r = 0; r < 10; r++) {
       const ot = o[r]!.t;
       if (ot === c[r]!.t || (ot === 'not_init' && !exact)) continue;
-      if (exact || live(f, r)) return false;
+      if (exact || ((live[f]! >> r) & 1) === 1) return false;
     }
   }
   for (let f = 0; f < old.frames.length; f++) {
@@ -126,7 +126,7 @@ export function stateCovers(old: State, cur: State, live: (frameNo: number, reg:
     const c = cur.frames[f]!;
     if (o.callsite !== c.callsite || o.funcStart !== c.funcStart || o.callbackOf !== c.callbackOf) return false;
     for (let r = 0; r < 10; r++) {
-      if (!exact && !live(f, r)) continue;
+      if (!exact && ((live[f]! >> r) & 1) === 0) continue;
       if (!regCovers(o.regs[r]!, c.regs[r]!, ids, exact)) return false;
     }
     if (!stackCovers(o, c, ids, exact)) return false;
@@ -140,6 +140,8 @@ function stackCovers(o: Frame, c: Frame, ids: IdMap, exact: boolean): boolean {
   for (let i = 0; !same && i < STACK_SIZE; i++) {
     const ok = o.slots[i]!;
     const ck = c.slots[i]!;
+    // Equal kinds cover each other (spilled registers are compared below).
+    if (ok === ck) continue;
     if (exact) {
       if (ok !== ck) return false;
       continue;
