@@ -6,6 +6,7 @@ import type { Arena } from '../arena.js';
 import type { Clock } from '../clock.js';
 import type { BpfMap } from '../maps/bpf-map.js';
 import type { ExecProgram, HelperCall } from '../exec-types.js';
+import type { VirtualFib } from './virtual-fib.js';
 
 /** Something a program emitted (design.md §6 /v1/events: trace, ringbuf, perf). */
 export type RuntimeEvent =
@@ -26,6 +27,8 @@ export interface HelperEnv {
   programById(id: number): ExecProgram | undefined;
   /** A fault raised by a helper, naming the running program and the call instruction. */
   fault(call: HelperCall, message: string): Error;
+  /** The virtual FIB bpf_fib_lookup consults; absent: no routes, forwarding off (net.ts). */
+  readonly fib?: VirtualFib;
   /** MTU of the virtual device `ifindex` (bpf_check_mtu), undefined when there is none. */
   deviceMtu(ifindex: number): number | undefined;
   /** Every map of the runtime (ring buffer records are found by address). */

@@ -16,10 +16,13 @@
  * ```
  * The key is a u32 index. Lookups past max_entries return NULL; updates past it return -E2BIG; BPF_NOEXIST
  * returns -EEXIST (every element always exists); delete returns -EINVAL (kernel: array_map_*_elem).
+ * A value with a struct bpf_spin_lock (header +40): updates leave the lock word alone, and BPF_F_LOCK copies
+ * under it (value-copy.ts); BPF_F_LOCK on a map without one, or on PERCPU_ARRAY, is -EINVAL.
  */
 import type { Arena } from '../arena.js';
 import type { BpfMap } from './bpf-map.js';
 import { Errno } from './errno.js';
+import { copyValue, copyValueLocked } from './value-copy.js';
 import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, readParams, roundUp, writeHeader } from './map-header.js';
 
 export const ARRAY_DATA_OFFSET = MAP_HEADER_SIZE;
@@ -75,18 +78,26 @@ export class ArrayMap implements BpfMap {
     return i < this.params.maxEntries ? this.slot(i, this.perCpu ? cpu : 0) : 0;
   }
 
+  /** Kernel array_map_update_elem's checks, in its order. */
   private checkUpdate(i: number, flags: number): number {
-    if (flags > UpdateFlag.EXIST) return -Errno.EINVAL;
+    if ((flags & ~UpdateFlag.F_LOCK) > UpdateFlag.EXIST) return -Errno.EINVAL;
     if (i >= this.params.maxEntries) return -Errno.E2BIG;
-    if (flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
+    if ((flags & UpdateFlag.NOEXIST) !== 0) return -Errno.EEXIST;
+    if ((flags & UpdateFlag.F_LOCK) !== 0 && (this.perCpu || this.params.spinLockOff === undefined)) return -Errno.EINVAL;
     return 0;
+  }
+
+  private store(dst: number, value: Uint8Array, flags: number): void {
+    const lockOff = this.params.spinLockOff;
+    if ((flags & UpdateFlag.F_LOCK) !== 0 && lockOff !== undefined) copyValueLocked(this.arena.u32, dst, value, this.params.valueSize, lockOff);
+    else copyValue(this.arena.u8, dst, value, this.params.valueSize, lockOff);
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
     const i = this.index(key);
     const err = this.checkUpdate(i, flags);
     if (err) return err;
-    this.arena.u8.set(value.subarray(0, this.params.valueSize), this.slot(i, this.perCpu ? cpu : 0));
+    this.store(this.slot(i, this.perCpu ? cpu : 0), value, flags);
     return 0;
   }
 
@@ -111,8 +122,7 @@ export class ArrayMap implements BpfMap {
     const err = this.checkUpdate(i, flags);
     if (err) return err;
     if (values.length !== 1 && values.length !== this.ncpus) return -Errno.EINVAL;
-    const u8 = this.arena.u8;
-    for (let c = 0; c < this.ncpus; c++) u8.set((values[values.length === 1 ? 0 : c]!).subarray(0, this.params.valueSize), this.slot(i, c));
+    for (let c = 0; c < this.ncpus; c++) this.store(this.slot(i, c), values[values.length === 1 ? 0 : c]!, flags);
     return 0;
   }
 

@@ -39,6 +39,8 @@
  * as in the kernel.
  * Kernel conventions (kernel/bpf/hashtab.c): no free entry → -E2BIG; BPF_NOEXIST on a present key → -EEXIST;
  * BPF_EXIST on a missing key → -ENOENT; flags above BPF_EXIST → -EINVAL; delete of a missing key → -ENOENT.
+ * A value with a struct bpf_spin_lock (header +40): writes leave its lock word alone (a new entry's starts at
+ * 0), and BPF_F_LOCK — plain HASH only, as the kernel — copies an existing value while holding it.
  * A program's update of a per-CPU entry writes its CPU's slot, and a new entry's other slots are zeroed.
  *
  * LRU maps (kernel/bpf/bpf_lru_list.c, common LRU list): an update that finds no free entry evicts one instead
@@ -52,6 +54,7 @@ import { MapType } from '../../ebpf/object-spec.js';
 import type { BpfMap, MapEntry } from './bpf-map.js';
 import { Errno } from './errno.js';
 import { keyHash } from './key-hash.js';
+import { copyValue, copyValueLocked } from './value-copy.js';
 import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, readParams, roundUp, writeHeader } from './map-header.js';
 
 export const HashHdr = {
@@ -190,25 +193,45 @@ export class HashMap implements BpfMap {
     // DEVMAP_HASH and HASH_OF_MAPS are filled by userspace; programs only look them up.
     if (this.params.type === MapType.DEVMAP_HASH || this.params.type === MapType.HASH_OF_MAPS) return -Errno.EOPNOTSUPP;
     return this.upsert(key, flags, (u8, values, isNew) => {
-      const v = value.subarray(0, this.params.valueSize);
-      if (!this.perCpu) { u8.set(v, values); return; }
+      if (!this.perCpu) { this.store(values, value, flags, isNew); return; }
       if (isNew) u8.fill(0, values, values + this.ncpus * this.stride);
-      u8.set(v, values + cpu * this.stride);
+      u8.set(value.subarray(0, this.params.valueSize), values + cpu * this.stride);
     });
   }
 
   write(key: Uint8Array, values: readonly Uint8Array[], flags: number): number {
     if (values.length !== 1 && values.length !== this.ncpus) return -Errno.EINVAL;
     if (this.params.type === MapType.DEVMAP_HASH && !devmapValueOk(values[0]!)) return -Errno.EINVAL;
-    return this.upsert(key, flags, (u8, slots) => {
-      for (let c = 0; c < this.ncpus; c++) {
-        u8.set((values[values.length === 1 ? 0 : c]!).subarray(0, this.params.valueSize), slots + c * this.stride);
-      }
+    return this.upsert(key, flags, (_u8, slots, isNew) => {
+      for (let c = 0; c < this.ncpus; c++) this.store(slots + c * this.stride, values[values.length === 1 ? 0 : c]!, flags, isNew);
     });
   }
 
+  /**
+   * One value slot written (copy_map_value / copy_map_value_locked): a new entry's bpf_spin_lock starts
+   * released, an existing one is left alone, and BPF_F_LOCK copies while holding it.
+   */
+  private store(dst: number, value: Uint8Array, flags: number, isNew: boolean): void {
+    const lockOff = this.params.spinLockOff;
+    if (lockOff !== undefined && isNew) Atomics.store(this.arena.u32, (dst + lockOff) >>> 2, 0);
+    if ((flags & UpdateFlag.F_LOCK) !== 0 && lockOff !== undefined && !isNew) copyValueLocked(this.arena.u32, dst, value, this.params.valueSize, lockOff);
+    else copyValue(this.arena.u8, dst, value, this.params.valueSize, lockOff);
+  }
+
+  /**
+   * Kernel flag checks: BPF_F_LOCK only on a plain HASH whose value has a bpf_spin_lock (htab_map_update_elem;
+   * the LRU and per-CPU update paths accept nothing above BPF_EXIST), else -EINVAL.
+   */
+  private flagsError(flags: number): number {
+    if ((flags & ~UpdateFlag.F_LOCK) > UpdateFlag.EXIST) return -Errno.EINVAL;
+    if ((flags & UpdateFlag.F_LOCK) !== 0 && (this.lruOff !== 0 || this.perCpu || this.params.spinLockOff === undefined)) return -Errno.EINVAL;
+    return 0;
+  }
+
   private upsert(key: Uint8Array, flags: number, fill: (u8: Uint8Array, values: number, isNew: boolean) => void): number {
-    if (flags > UpdateFlag.EXIST) return -Errno.EINVAL;
+    const flagsError = this.flagsError(flags);
+    if (flagsError) return flagsError;
+    const mode = flags & ~UpdateFlag.F_LOCK;
     const hash = this.hash(key);
     const bucket = this.bucketOf(hash);
     const u32 = this.arena.u32;
@@ -220,11 +243,11 @@ export class HashMap implements BpfMap {
     try {
       const found = this.find(key, hash);
       if (found !== 0) {
-        if (flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
+        if (mode === UpdateFlag.NOEXIST) return -Errno.EEXIST;
         fill(u8, found + this.valueOff, false);
         return 0;
       }
-      if (flags === UpdateFlag.EXIST) return -Errno.ENOENT;
+      if (mode === UpdateFlag.EXIST) return -Errno.ENOENT;
       const e = this.popFree(u32);
       if (e === 0) return -Errno.E2BIG;
       u32[(e + HashEntry.HASH) >>> 2] = hash;

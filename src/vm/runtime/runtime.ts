@@ -13,9 +13,11 @@ import { CaptureClock, type Clock } from '../clock.js';
 import { RuntimeFault, type ExecProgram, type HelperCall } from '../exec-types.js';
 import type { HelperEnv, RuntimeEvent } from '../helpers/helper-env.js';
 import { buildHelpers, type HelperResolver } from '../helpers/helper-table.js';
+import type { VirtualFib } from '../helpers/virtual-fib.js';
 import type { BpfMap } from '../maps/bpf-map.js';
 import { MapCreateError } from '../maps/map-header.js';
 import { createMap, openMap } from '../maps/registry.js';
+import { spinLockOffset } from '../../verifier/domain/spin-lock.js';
 import { CheckedAccess, type CheckedMap } from './checked-access.js';
 import { linkProgram, type MapBinding } from './link.js';
 
@@ -45,6 +47,11 @@ export interface RuntimeOptions {
   /** Virtual devices by ifindex → MTU (bpf_check_mtu); default ifindex 1 with lo's MTU, 65536, as the
    * kernel oracle's test_run device. */
   readonly devices?: ReadonlyMap<number, number>;
+  /**
+   * The virtual FIB for bpf_fib_lookup (virtual-fib.ts); its devices' MTUs also answer bpf_check_mtu when
+   * `devices` is not given. Absent: no routes and forwarding off, as a host with the default sysctl.
+   */
+  readonly fib?: VirtualFib;
   /** Where trace_printk text and ring buffer / perf records go (default: trace text to stderr). */
   readonly events?: (event: RuntimeEvent) => void;
 }
@@ -66,13 +73,15 @@ export class Runtime {
   private active: CheckedAccess | undefined;
   private events: (event: RuntimeEvent) => void;
   private readonly devices: ReadonlyMap<number, number>;
+  private readonly fib: VirtualFib | undefined;
 
   private constructor(readonly arena: Arena, readonly license: string, maps: readonly { desc: LoadedMapDesc; map: BpfMap }[], opts: RuntimeOptions) {
     this.mapDescs = maps.map((m) => m.desc);
     this.maps = new Map(maps.map((m) => [m.desc.name, m.map]));
     this.byAddr = new Map(maps.map((m) => [m.map.addr, m.map]));
     this.clock = opts.clock ?? new CaptureClock(opts.seed ?? 0);
-    this.devices = opts.devices ?? new Map([[1, 65536]]);
+    this.fib = opts.fib;
+    this.devices = opts.devices ?? (opts.fib ? new Map([...opts.fib.devices.values()].map((d) => [d.ifindex, d.mtu])) : new Map([[1, 65536]]));
     this.pinnedRegistry = opts.pinned;
     this.events = opts.events ?? ((e) => { if (e.type === 'trace') process.stderr.write(`trace cpu${e.cpu}: ${e.text}\n`); });
     this.helpers = buildHelpers(this.helperEnv());
@@ -85,7 +94,7 @@ export class Runtime {
     const owned: BpfMap[] = [];
     try {
       for (const m of spec.maps) {
-        const map = Runtime.pinnedOrNew(arena, m, opts, owned);
+        const map = Runtime.pinnedOrNew(arena, withSpinLock(spec, m), opts, owned);
         created.push({ desc: { name: m.name, addr: map.addr, readOnly: isReadOnly(m), global: m.origin.kind === 'global' }, map });
       }
       const rt = new Runtime(arena, spec.license, created, opts);
@@ -236,6 +245,7 @@ export class Runtime {
       },
       fault: (call, message) => new RuntimeFault(message, call.insn, this.active?.program ?? 'program'),
       allMaps: () => [...this.byAddr.values()],
+      ...(this.fib ? { fib: this.fib } : {}),
       deviceMtu: (ifindex) => this.devices.get(ifindex),
       emit: (e) => this.events(e),
     };
@@ -245,4 +255,10 @@ export class Runtime {
 /** libbpf makes .rodata (and .rodata.*) read-only to programs (BPF_F_RDONLY_PROG) and freezes it. */
 function isReadOnly(m: MapSpec): boolean {
   return (m.flags & MapFlag.RDONLY_PROG) !== 0 || (m.origin.kind === 'global' && m.origin.section.startsWith('.rodata'));
+}
+
+/** The map's parameters with where its value keeps a bpf_spin_lock (BTF), which BPF_F_LOCK updates need. */
+function withSpinLock(obj: ObjectSpec, m: MapSpec): MapSpec {
+  const off = spinLockOffset(obj, m);
+  return off === undefined ? m : { ...m, spinLockOff: off } as MapSpec;
 }
