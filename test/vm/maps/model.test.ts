@@ -9,23 +9,7 @@ import { createMap, openMap } from '../../../src/vm/maps/registry.js';
 import { Errno } from '../../../src/vm/maps/errno.js';
 import { MapType } from '../../../src/ebpf/object-spec.js';
 import type { BpfMap } from '../../../src/vm/maps/bpf-map.js';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-function bytes(rand: () => number, n: number, range = 256): Uint8Array {
-  return Uint8Array.from({ length: n }, () => Math.floor(rand() * range));
-}
+import { hex, prng, randomBytes } from './random.js';
 
 interface Case { type: number; keySize: number; valueSize: number; maxEntries: number; cpus: number }
 
@@ -44,7 +28,7 @@ function runHashModel(c: Case, seed: number): void {
     if (op < 0.55) {
       const flags = Math.floor(rand() * 4); // 3 is invalid
       const cpu = Math.floor(rand() * c.cpus);
-      const value = bytes(rand, c.valueSize);
+      const value = randomBytes(rand, c.valueSize);
       const present = model.has(k);
       let want = 0;
       if (flags > 2) want = -Errno.EINVAL;
@@ -97,7 +81,7 @@ function runArrayModel(perCpu: boolean, seed: number): void {
     const cpu = Math.floor(rand() * cpus);
     if (op < 0.5) {
       const flags = Math.floor(rand() * 4);
-      const value = bytes(rand, valueSize);
+      const value = randomBytes(rand, valueSize);
       let want = 0;
       if (flags > 2) want = -Errno.EINVAL;
       else if (idx >= maxEntries) want = -Errno.E2BIG;
