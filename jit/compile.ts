@@ -4,7 +4,7 @@
  * pipeline at that -O level first (design.md §3 figures: -O3 pays mostly on large programs).
  */
 import type { Insn } from '../src/ebpf/insn.js';
-import { buildModule } from './module-builder.js';
+import { buildModule, type BuiltModule, type ModuleBuildOptions } from './module-builder.js';
 import { BinaryenWriter } from './binaryen-writer.js';
 import { WasmEmitter } from './wasm-emitter.js';
 import { IrreducibleControlFlow } from './structurer.js';
@@ -12,6 +12,7 @@ import type { ModuleWriter } from './module-writer.js';
 import { Wasm, type WasmModule } from './wasm-api.js';
 import type { InlineHelper, ReadOnlyData } from './function-builder.js';
 import type { HardenSpec } from './harden.js';
+import type { TailCallLowering } from './tail-call-table.js';
 
 /** What the JIT needs of a program: ExecProgram (src/vm/exec-types.ts) satisfies it. */
 export interface JitProgram {
@@ -39,6 +40,8 @@ export interface JitOptions {
   readonly readOnly?: readonly ReadOnlyData[];
   /** `--harden` (design.md §2, jit/harden.ts): address masking and constant blinding with this key. */
   readonly harden?: HardenSpec;
+  /** bpf_tail_call through the wasm table where the PROG_ARRAY is known (jit/tail-call-table.ts; direct backend). */
+  readonly tailCalls?: TailCallLowering;
 }
 
 export interface CompileTimings {
@@ -58,34 +61,44 @@ export interface CompiledProgram {
   /** First slot of every sub-program (each exported as sub_<slot>). */
   readonly subPrograms: readonly number[];
   readonly usesTailCall: boolean;
+  /** Imports the per-CPU program table `env.progs` (tail calls with return_call_indirect). */
+  readonly usesProgTable: boolean;
   /** Hardened modules: the blinding key, imported as the i64 global `env.blind` (jit/harden.ts). */
   readonly blindKey?: bigint;
   readonly timings: CompileTimings;
 }
 
 export function compileProgram(program: JitProgram, options: JitOptions = {}): CompiledProgram {
+  return compileModule(program.name, options, (w, o) => buildModule(w, program.name, program.insns, program.funcs.map((f) => f.insn), o));
+}
+
+/** Backend choice and timing around `build`, which describes the module into the writer (module-builder.ts). */
+export function compileModule(name: string, options: JitOptions, build: (w: ModuleWriter, o: ModuleBuildOptions) => BuiltModule): CompiledProgram {
   const level = options.optimizeLevel ?? 0;
   const backend = options.backend ?? (level === 0 ? 'direct' : 'binaryen');
   if (backend === 'direct') {
     try {
-      return compileWith(new WasmEmitter(), program, options, 'direct');
+      return compileWith(new WasmEmitter(), name, options, 'direct', build);
     } catch (e) {
       if (!(e instanceof IrreducibleControlFlow)) throw e;
     }
   }
-  const writer = new BinaryenWriter({ optimizeLevel: level, validate: options.validate ?? false, program: program.name });
-  return compileWith(writer, program, options, 'binaryen');
+  const writer = new BinaryenWriter({ optimizeLevel: level, validate: options.validate ?? false, program: name });
+  return compileWith(writer, name, options, 'binaryen', build);
 }
 
-function compileWith(writer: ModuleWriter, program: JitProgram, options: JitOptions, backend: 'direct' | 'binaryen'): CompiledProgram {
+function compileWith(
+  writer: ModuleWriter, name: string, options: JitOptions, backend: 'direct' | 'binaryen', build: (w: ModuleWriter, o: ModuleBuildOptions) => BuiltModule,
+): CompiledProgram {
   const t0 = performance.now();
   let built;
   try {
-    built = buildModule(writer, program.name, program.insns, program.funcs.map((f) => f.insn), {
+    built = build(writer, {
       promoteStack: options.promoteStack ?? true,
       ...(options.inlineHelper ? { inlineHelper: options.inlineHelper } : {}),
       ...(options.readOnly ? { readOnly: options.readOnly } : {}),
       ...(options.harden ? { harden: options.harden } : {}),
+      ...(options.tailCalls ? { tailCalls: options.tailCalls } : {}),
     });
   } catch (e) {
     writer.dispose();
@@ -97,12 +110,13 @@ function compileWith(writer: ModuleWriter, program: JitProgram, options: JitOpti
   const module = new Wasm.Module(wasm);
   const t3 = performance.now();
   return {
-    name: program.name,
+    name,
     wasm,
     module,
     backend,
     subPrograms: built.subPrograms.map((s) => s.start),
     usesTailCall: built.usesTailCall,
+    usesProgTable: built.usesProgTable,
     ...(options.harden ? { blindKey: options.harden.key } : {}),
     timings: { buildMs: t1 - t0, optimizeAndEmitMs: t2 - t1, v8CompileMs: t3 - t2 },
   };

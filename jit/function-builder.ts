@@ -26,6 +26,7 @@ import { promotableStackSlots, slotKey } from './stack-promotion.js';
 import { plainAddress } from './lower-memory.js';
 import { blind32, blind64, confineAddress, type HardenSpec } from './harden.js';
 import { pointerProvenance, type PointerKind } from './pointer-provenance.js';
+import type { TailCallLowering } from './tail-call-table.js';
 
 /** Module-level names the function bodies refer to. */
 export const Names = {
@@ -49,6 +50,10 @@ export interface FunctionBuildOptions {
   readonly promoteStack: boolean;
   readonly inlineHelper?: InlineHelper;
   readonly readOnly?: readonly ReadOnlyData[];
+  /** bpf_tail_call through the wasm table (jit/tail-call-table.ts); default: the JS path. */
+  readonly tailCalls?: TailCallLowering;
+  /** Prefix of this program's function names (stages of a fused chain, jit/chain.ts); default none. */
+  readonly functionPrefix?: string;
   /** `--harden`: mask accesses to their objects and blind immediates (jit/harden.ts). */
   readonly harden?: HardenSpec;
 }
@@ -208,12 +213,16 @@ class FunctionLowering implements LowerContext {
     if (insn.src === CallSrc.PSEUDO_CALL) {
       const args = [1, 2, 3, 4, 5].map((r) => this.get(r));
       args.push(m.i64.sub(this.get(10), m.i64.const(BigInt(STACK_FRAME_SIZE))));
-      return this.set(0, m.call(subProgramExport(at + insn.imm + 1), args, binaryen.i64));
+      return this.set(0, m.call((this.options.functionPrefix ?? '') + subProgramExport(at + insn.imm + 1), args, binaryen.i64));
     }
     if (insn.src === CallSrc.KFUNC) throw new JitCompileError('kfunc calls are not supported', this.program, at);
     const inline = this.options.inlineHelper?.(this, insn.imm, at);
     if (inline !== undefined) return this.set(0, inline);
-    return this.helperCall(m.i32.const(insn.imm), at, insn.imm === HelperId.TAIL_CALL);
+    if (insn.imm === HelperId.TAIL_CALL) {
+      const slow = this.helperCall(m.i32.const(insn.imm), at, true);
+      return this.options.tailCalls?.(this, slow) ?? slow;
+    }
+    return this.helperCall(m.i32.const(insn.imm), at, false);
   }
 
   /** r1..r5 → scratch of this frame's depth, call the JS trampoline, r0 ← scratch. */
@@ -324,7 +333,7 @@ function lastSlot(insns: readonly Insn[], start: number, end: number): number {
   return last;
 }
 
-/** Adds the wasm function for `sub` (named subProgramExport(sub.start)). */
+/** Adds the wasm function for `sub` (named functionPrefix + subProgramExport(sub.start)). */
 export function addSubProgramFunction(
   m: IrBuilder, module: ModuleSink, structure: Structurer, program: string, insns: readonly Insn[], sub: SubProgram,
   options: FunctionBuildOptions,
@@ -332,5 +341,5 @@ export function addSubProgramFunction(
   const lowering = new FunctionLowering(m, module, program, insns, sub, options);
   const body = structure(lowering.lowerBlocks(), LABEL_LOCAL);
   // Every path of the structured body returns; a trailing unreachable types the function body.
-  module.addFunction(subProgramExport(sub.start), SUB_PROGRAM_PARAMS, binaryen.i64, lowering.vars, m.block(null, [body, m.unreachable()], binaryen.i64));
+  module.addFunction((options.functionPrefix ?? '') + subProgramExport(sub.start), SUB_PROGRAM_PARAMS, binaryen.i64, lowering.vars, m.block(null, [body, m.unreachable()], binaryen.i64));
 }

@@ -8,7 +8,7 @@ import type { ExecProgram, HelperCall, HelperImpl, RegHalves } from '../src/vm/e
 import { RuntimeFault } from '../src/vm/exec-types.js';
 import { ENGINE_PRIVATE, REDIRECT_STATE, STACK_FRAME_SIZE, cpuRegion, stackTop } from '../src/vm/arena-layout.js';
 import type { CompiledProgram } from './compile.js';
-import { Wasm, type WasmMemory } from './wasm-api.js';
+import { Wasm, type WasmMemory, type WasmTable } from './wasm-api.js';
 import { MAX_CALL_DEPTH, REGS_SCRATCH_BYTES, TAIL_CALL_COUNT_OFFSET, subProgramExport } from './module-abi.js';
 
 export type HelperLookup = (id: number) => HelperImpl | undefined;
@@ -26,6 +26,11 @@ export interface JitInstanceOptions {
   readonly regs?: number;
   /** Redirect state address; default cpuRegion(cpu) + REDIRECT_STATE. */
   readonly redirect?: number;
+  /**
+   * This CPU's tail-call table (jit/tail-call-table.ts), indexed by program id; default an empty table, so
+   * every tail call takes the JS path.
+   */
+  readonly progTable?: WasmTable;
 }
 
 interface ProgramExports {
@@ -81,6 +86,7 @@ export class JitInstance {
       redirect: new Wasm.Global({ value: 'i32', mutable: false }, options.redirect ?? cpuRegion(options.cpu) + REDIRECT_STATE),
       helper: (id: number, insn: number, fp: number, ctx: number): number => this.helper(id, insn, fp >>> 0, ctx >>> 0),
     };
+    if (compiled.usesProgTable) env['progs'] = options.progTable ?? new Wasm.Table({ element: 'anyfunc', initial: 0 });
     if (compiled.blindKey !== undefined) env['blind'] = new Wasm.Global({ value: 'i64', mutable: false }, compiled.blindKey);
     if (compiled.usesTailCall) env['tail_call'] = (fp: number, ctx: number): bigint => this.runTailCall(fp >>> 0, ctx >>> 0);
     const instance = new Wasm.Instance(compiled.module, { env });
@@ -119,6 +125,11 @@ export class JitInstance {
     }
     const a = (k: number): bigint => BigInt.asIntN(64, args[k] ?? 0n);
     return BigInt.asUintN(64, fn(a(0), a(1), a(2), a(3), a(4), BigInt(fp)));
+  }
+
+  /** The function a tail call through the program table enters (jit/tail-call-table.ts TAIL_ENTRY). */
+  get tailEntry(): unknown {
+    return this.exports['tail_entry'];
   }
 
   /** The tail-call target runs on the caller's ctx and frame (the kernel keeps r1 and the stack). */

@@ -45,7 +45,21 @@ export interface I64Ops extends IntOps {
   atomic: { rmw: AtomicRmw };
 }
 
+/**
+ * A funcref table of sub-program-typed functions (tail calls, design.md §3). Only the direct encoder offers
+ * it; the Binaryen backend leaves `table` undefined and tail calls take the JS path.
+ */
+export interface TableOps {
+  /** table.size */
+  size(table: string): Expr;
+  /** ref.is_null (table.get index) */
+  isNull(table: string, index: Expr): Expr;
+  /** return_call_indirect through `table` with the signature params → result (wasm tail calls). */
+  returnCallIndirect(table: string, index: Expr, operands: Expr[], params: readonly ValueType[], result: ValueType): Expr;
+}
+
 export interface IrBuilder {
+  readonly tailTable?: TableOps;
   readonly i32: I32Ops;
   readonly i64: I64Ops;
   readonly local: { get(index: number, type: ValueType): Expr; set(index: number, value: Expr): Expr };

@@ -10,6 +10,8 @@ import { OP_LD_IMM64, encodeInsns, imm64At } from '../src/ebpf/insn.js';
 import { PseudoSrc } from '../src/ebpf/opcodes.js';
 import { compileProgram, type CompiledProgram, type JitOptions, type JitProgram } from './compile.js';
 import { createInlineHelpers } from './inline-helpers.js';
+import { createTailCallLowering } from './tail-call-table.js';
+import { compileChain, type ChainConfig } from './chain.js';
 import { mapHeaderBytes } from './map-layout.js';
 import type { ReadOnlyData } from './function-builder.js';
 import { newBlindingKey, type Region } from './harden.js';
@@ -77,16 +79,38 @@ export class CompiledModuleCache {
       return found;
     }
     this.misses++;
-    const compiled = compileProgram(program, {
-      ...(spec.optimizeLevel !== undefined ? { optimizeLevel: spec.optimizeLevel } : {}),
-      ...(spec.backend !== undefined ? { backend: spec.backend } : {}),
-      ...(spec.promoteStack !== undefined ? { promoteStack: spec.promoteStack } : {}),
-      ...(spec.arena !== undefined ? { inlineHelper: createInlineHelpers(spec.arena.u32) } : {}),
-      ...(spec.readOnly !== undefined ? { readOnly: spec.readOnly } : {}),
-      ...(spec.harden === true ? { harden: { key: newBlindingKey(), mapValues: spec.mapValues ?? new Map() } } : {}),
-    });
+    return this.remember(key, compileProgram(program, jitOptions(spec)));
+  }
+
+  /** A fused chain (jit/chain.ts), keyed by its programs' keys and configs. */
+  getOrCompileChain(programs: readonly JitProgram[], configs: readonly ChainConfig[], spec: CacheSpecialisation = {}): CompiledProgram {
+    const h = createHash('sha256');
+    for (const p of programs) h.update(moduleCacheKey(p, spec));
+    h.update(JSON.stringify(configs.map((c) => [c.priority, c.chainCallActions])));
+    const key = `chain:${h.digest('hex')}`;
+    const found = this.entries.get(key);
+    if (found !== undefined) {
+      this.hits++;
+      return found;
+    }
+    this.misses++;
+    return this.remember(key, compileChain(programs, configs, jitOptions(spec)));
+  }
+
+  private remember(key: string, compiled: CompiledProgram): CompiledProgram {
     this.entries.set(key, compiled);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return compiled;
   }
+}
+
+function jitOptions(spec: CacheSpecialisation): JitOptions {
+  return {
+    ...(spec.optimizeLevel !== undefined ? { optimizeLevel: spec.optimizeLevel } : {}),
+    ...(spec.backend !== undefined ? { backend: spec.backend } : {}),
+    ...(spec.promoteStack !== undefined ? { promoteStack: spec.promoteStack } : {}),
+    ...(spec.arena !== undefined ? { inlineHelper: createInlineHelpers(spec.arena.u32), tailCalls: createTailCallLowering(spec.arena.u32) } : {}),
+    ...(spec.readOnly !== undefined ? { readOnly: spec.readOnly } : {}),
+    ...(spec.harden === true ? { harden: { key: newBlindingKey(), mapValues: spec.mapValues ?? new Map() } } : {}),
+  };
 }

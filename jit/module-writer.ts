@@ -15,6 +15,8 @@ export interface ModuleWriter extends ModuleSink {
   importMemory(): void;
   importGlobal(name: string, externalName: string, type: ValueType): void;
   importFunction(name: string, externalName: string, params: readonly ValueType[], result: ValueType): void;
+  /** A funcref table import; present only where `ir.tailTable` is. */
+  importTable?(name: string, externalName: string): void;
   addMutableGlobal(name: string, type: ValueType, initial: number): void;
   exportGlobal(name: string, externalName: string): void;
   exportFunction(name: string, externalName: string): void;

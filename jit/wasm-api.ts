@@ -10,6 +10,13 @@ export interface WasmMemory {
   grow(deltaPages: number): number;
 }
 
+export interface WasmTable {
+  readonly length: number;
+  grow(delta: number): number;
+  set(index: number, value: unknown): void;
+  get(index: number): unknown;
+}
+
 export interface WasmInstance { readonly exports: Record<string, unknown> }
 
 export type WasmImports = Record<string, Record<string, unknown>>;
@@ -19,6 +26,7 @@ interface WasmNamespace {
   readonly Instance: new (module: WasmModule, imports: WasmImports) => WasmInstance;
   readonly Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   readonly Global: new (desc: { value: 'i32' | 'i64'; mutable?: boolean }, value: number | bigint) => object;
+  readonly Table: new (desc: { element: 'anyfunc'; initial: number }) => WasmTable;
   /** A trap (unreachable, out-of-bounds access, misaligned atomic...). */
   readonly RuntimeError: new (message?: string) => Error;
 }

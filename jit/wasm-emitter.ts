@@ -9,12 +9,12 @@
  * finish(), when function and global names resolve to indices and `br` labels to depths.
  */
 import binaryen from 'binaryen';
-import type { AtomicRmw, Expr, I32Ops, I64Ops, IrBuilder, ValueType } from './ir-builder.js';
+import type { AtomicRmw, Expr, I32Ops, I64Ops, IrBuilder, TableOps, ValueType } from './ir-builder.js';
 import type { ModuleWriter } from './module-writer.js';
 import type { Structurer } from './function-builder.js';
 import { dominatorTreeStructurer } from './structurer.js';
 
-type NodeKind = 'op' | 'block' | 'loop' | 'if' | 'br' | 'call' | 'global';
+type NodeKind = 'op' | 'block' | 'loop' | 'if' | 'br' | 'call' | 'global' | 'table';
 
 interface Node {
   readonly kind: NodeKind;
@@ -25,8 +25,10 @@ interface Node {
   readonly bytes: readonly number[];
   /** Label a block/loop opens, or a br's target. */
   readonly label?: string | null;
-  /** Function or global name ('call', 'global'). */
+  /** Function, global or table name ('call', 'global', 'table'). */
   readonly name?: string;
+  /** return_call_indirect's signature ('table' nodes whose bytes are [0x13]). */
+  readonly sig?: { readonly params: readonly ValueType[]; readonly result: ValueType };
 }
 
 /** A growable byte buffer (a JS number[] per function costs more in allocation and GC than the encoding). */
@@ -128,7 +130,7 @@ interface FunctionDef {
 
 export class WasmEmitter implements IrBuilder, ModuleWriter {
   private readonly nodes: Node[] = [];
-  private readonly imports: { kind: 'func' | 'global'; name: string; field: string; params?: readonly ValueType[]; result?: ValueType; type?: ValueType }[] = [];
+  private readonly imports: { kind: 'func' | 'global' | 'table'; name: string; field: string; params?: readonly ValueType[]; result?: ValueType; type?: ValueType }[] = [];
   private readonly functions: FunctionDef[] = [];
   private readonly functionNames = new Set<string>();
   private readonly globals: { name: string; type: ValueType; initial: number }[] = [];
@@ -139,6 +141,9 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
   readonly i64: I64Ops;
   readonly local: IrBuilder['local'];
   readonly global: IrBuilder['global'];
+  readonly tailTable: TableOps;
+  /** Type section index of a signature, during finish(). */
+  private typeIndexOf: (params: readonly ValueType[], result: ValueType) => number = () => 0;
 
   constructor() {
     const { i32, i64, none } = binaryen;
@@ -195,6 +200,12 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
     this.global = {
       get: (name, type) => this.add({ kind: 'global', type, kids: [], bytes: [0x23], name }),
       set: (name, value) => this.add({ kind: 'global', type: none, kids: [value], bytes: [0x24], name }),
+    };
+    this.tailTable = {
+      size: (table) => this.add({ kind: 'table', type: i32, kids: [], bytes: [0xfc, 0x10], name: table }),
+      isNull: (table, index) => op(i32, [this.add({ kind: 'table', type: i32, kids: [index], bytes: [0x25], name: table })], 0xd1),
+      returnCallIndirect: (table, index, operands, params, result) =>
+        this.add({ kind: 'table', type: binaryen.unreachable, kids: [...operands, index], bytes: [0x13], name: table, sig: { params, result } }),
     };
     this.structure = dominatorTreeStructurer(this);
   }
@@ -261,6 +272,10 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
     this.imports.push({ kind: 'global', name, field, type });
   }
 
+  importTable(name: string, field: string): void {
+    this.imports.push({ kind: 'table', name, field });
+  }
+
   importFunction(name: string, field: string, params: readonly ValueType[], result: ValueType): void {
     this.imports.push({ kind: 'func', name, field, params, result });
   }
@@ -310,6 +325,8 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
     };
     const funcIndex = new Map<string, number>();
     const globalIndex = new Map<string, number>();
+    const tableIndex = new Map<string, number>();
+    this.typeIndexOf = typeIndex;
     const importSec: number[] = [];
     let importCount = 0;
     const name = (out: number[], s: string): void => {
@@ -332,6 +349,9 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
         importSec.push(0x00);
         uleb(importSec, typeIndex(imp.params!, imp.result!));
         funcIndex.set(imp.name, funcIndex.size);
+      } else if (imp.kind === 'table') {
+        importSec.push(0x01, 0x70, 0x00, 0x00); // funcref, limits min 0, no maximum
+        tableIndex.set(imp.name, tableIndex.size);
       } else {
         importSec.push(0x03, valType(imp.type!), 0x00);
         globalIndex.set(imp.name, globalIndex.size);
@@ -378,7 +398,7 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
         body.uleb(count);
         body.byte(t);
       }
-      this.emit(f.body, body, [], funcIndex, globalIndex);
+      this.emit(f.body, body, [], funcIndex, globalIndex, tableIndex);
       body.byte(0x0b);
       codeSec.uleb(body.length);
       codeSec.append(body);
@@ -410,25 +430,31 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
   }
 
   /** Post-order flattening; `labels` is the stack of enclosing block/loop/if labels (null: unnamed). */
-  private emit(e: Expr, out: ByteWriter, labels: (string | null)[], funcs: Map<string, number>, globals: Map<string, number>): void {
+  private emit(e: Expr, out: ByteWriter, labels: (string | null)[], funcs: Map<string, number>, globals: Map<string, number>, tables: Map<string, number>): void {
     const n = this.nodes[e]!;
     switch (n.kind) {
+      case 'table':
+        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
+        out.bytes(n.bytes);
+        if (n.sig !== undefined) out.uleb(this.typeIndexOf(n.sig.params, n.sig.result));
+        out.uleb(tables.get(n.name!)!);
+        return;
       case 'op':
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals);
+        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
         out.bytes(n.bytes);
         return;
       case 'global':
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals);
+        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
         out.byte(n.bytes[0]!);
         out.uleb(globals.get(n.name!)!);
         return;
       case 'call':
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals);
+        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
         out.byte(0x10);
         out.uleb(funcs.get(n.name!)!);
         return;
       case 'br': {
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals);
+        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
         const depth = labels.lastIndexOf(n.label!);
         if (depth < 0) throw new Error(`wasm emitter: br to '${n.label}' outside its block`);
         out.byte(n.bytes[0]!);
@@ -440,19 +466,19 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
         out.byte(n.kind === 'block' ? 0x02 : 0x03);
         out.byte(blockType(n.type));
         labels.push(n.label ?? null);
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals);
+        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
         labels.pop();
         out.byte(0x0b);
         return;
       case 'if':
-        this.emit(n.kids[0]!, out, labels, funcs, globals);
+        this.emit(n.kids[0]!, out, labels, funcs, globals, tables);
         out.byte(0x04);
         out.byte(blockType(n.type));
         labels.push(null);
-        this.emit(n.kids[1]!, out, labels, funcs, globals);
+        this.emit(n.kids[1]!, out, labels, funcs, globals, tables);
         if (n.kids.length > 2) {
           out.byte(0x05);
-          this.emit(n.kids[2]!, out, labels, funcs, globals);
+          this.emit(n.kids[2]!, out, labels, funcs, globals, tables);
         }
         labels.pop();
         out.byte(0x0b);

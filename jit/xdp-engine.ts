@@ -6,6 +6,9 @@
  *
  * Besides `runFrame` (one frame, the frame runner's path), the prepared program offers `runBatch`: one
  * JS→wasm call for n descriptors (design.md §3), with the redirect-state protocol done inside wasm.
+ * `harden` compiles with address masking and constant blinding (jit/harden.ts); tail calls to programs of
+ * the runtime go through a per-CPU wasm table (jit/tail-call-table.ts) that gains each program as it is
+ * instantiated on that CPU; `prepareChain` fuses a libxdp-style chain into one module (jit/chain.ts).
  */
 import { Desc, DESC_SIZE } from '../src/vm/arena-layout.js';
 import { CallSrc, Class, JmpOp, XdpAction, classOf, opOf } from '../src/ebpf/opcodes.js';
@@ -18,8 +21,9 @@ import { slotWidth } from './cfg.js';
 import type { ReadOnlyData } from './function-builder.js';
 import { JitInstance } from './instance.js';
 import type { Region } from './harden.js';
-import { CompiledModuleCache } from './module-cache.js';
-import { Wasm } from './wasm-api.js';
+import { CompiledModuleCache, type CacheSpecialisation } from './module-cache.js';
+import type { ChainConfig } from './chain.js';
+import { Wasm, type WasmTable } from './wasm-api.js';
 
 export interface PreparedJitXdp extends PreparedXdp {
   readonly compiled: CompiledProgram;
@@ -58,6 +62,8 @@ export class JitEngine implements XdpEngine {
   private readonly cache: CompiledModuleCache;
   /** Instances per program name and CPU (tail-call targets are instantiated on demand on the caller's CPU). */
   private readonly instances = new Map<CompiledProgram, Map<number, JitInstance>>();
+  /** Per CPU: the tail-call table, indexed by runtime program id (jit/tail-call-table.ts). */
+  private readonly progTables = new Map<number, WasmTable>();
 
   constructor(private readonly runtime: Runtime, private readonly options: JitEngineOptions = {}) {
     this.cache = options.cache ?? processCache;
@@ -85,16 +91,26 @@ export class JitEngine implements XdpEngine {
   }
 
   private compile(program: ExecProgram): CompiledProgram {
-    return this.cache.getOrCompile(program, {
+    return this.cache.getOrCompile(program, this.specialisation());
+  }
+
+  private specialisation(): CacheSpecialisation {
+    return {
       arena: this.runtime.arena,
       readOnly: this.readOnlyData(),
       ...(this.options.harden === true ? { harden: true, mapValues: this.mapValueRegions() } : {}),
       ...(this.options.optimizeLevel !== undefined ? { optimizeLevel: this.options.optimizeLevel } : {}),
       ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}),
-    });
+    };
   }
 
-  private instance(compiled: CompiledProgram, cpu: number): JitInstance {
+  private progTable(cpu: number): WasmTable {
+    let table = this.progTables.get(cpu);
+    if (table === undefined) this.progTables.set(cpu, (table = new Wasm.Table({ element: 'anyfunc', initial: this.runtime.programs.size + 1 })));
+    return table;
+  }
+
+  private instance(compiled: CompiledProgram, cpu: number, program: ExecProgram | undefined): JitInstance {
     let perCpu = this.instances.get(compiled);
     if (perCpu === undefined) this.instances.set(compiled, (perCpu = new Map()));
     let inst = perCpu.get(cpu);
@@ -103,22 +119,39 @@ export class JitEngine implements XdpEngine {
         memory: this.runtime.arena.memory,
         cpu,
         helpers: this.runtime.helpers,
-        tailCallTarget: (target) => this.instance(this.compile(target), cpu),
+        tailCallTarget: (target) => this.instance(this.compile(target), cpu, target),
+        progTable: this.progTable(cpu),
       });
       perCpu.set(cpu, inst);
+      // From now on tail calls to this program on this CPU stay inside wasm.
+      const id = program === undefined ? undefined : this.runtime.programId(program.name);
+      if (id !== undefined && this.runtime.programById(id) === program) this.progTable(cpu).set(id, inst.tailEntry);
     }
     return inst;
   }
 
   prepare(program: ExecProgram): PreparedJitXdp {
-    const compiled = this.compile(program);
+    return this.prepared(this.compile(program), [program], program);
+  }
+
+  /**
+   * A libxdp-style chain fused into one module (jit/chain.ts): `programs` with their `.xdp_run_config`
+   * (ObjectSpec.runConfigs) or the attach request's priority / chain_call_actions; runs in priority order.
+   */
+  prepareChain(programs: readonly ExecProgram[], configs: readonly ChainConfig[]): PreparedJitXdp {
+    return this.prepared(this.cache.getOrCompileChain(programs, configs, this.specialisation()), programs, undefined);
+  }
+
+  private prepared(compiled: CompiledProgram, programs: readonly ExecProgram[], program: ExecProgram | undefined): PreparedJitXdp {
     const arena = this.runtime.arena;
+    const helperIds = new Set<number>();
+    for (const p of programs) for (const id of calledHelpers(p)) helperIds.add(id);
     return {
       compiled,
-      helperIds: calledHelpers(program),
-      runFrame: (desc, cpu) => this.instance(compiled, cpu).run(BigInt(desc), 0n, desc),
+      helperIds,
+      runFrame: (desc, cpu) => this.instance(compiled, cpu, program).run(BigInt(desc), 0n, desc),
       runBatch: (desc, n, cpu) => {
-        const inst = this.instance(compiled, cpu);
+        const inst = this.instance(compiled, cpu, program);
         const end = desc + n * DESC_SIZE;
         let next = desc;
         while (next < end) {

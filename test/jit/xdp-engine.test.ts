@@ -19,7 +19,8 @@ import { Runtime } from '../../src/vm/runtime/runtime.js';
 import { CompiledModuleCache } from '../../jit/module-cache.js';
 import { Wasm } from '../../jit/wasm-api.js';
 import { MapType, type MapSpec } from '../../src/ebpf/object-spec.js';
-import type { ExecProgram } from '../../src/vm/exec-types.js';
+import type { ExecProgram, HelperImpl } from '../../src/vm/exec-types.js';
+import type { EngineFactory } from '../../src/vm/runtime/engine.js';
 import { AluOp, Class, JmpOp, Mode, PseudoSrc, Size, Source, XdpAction } from '../../src/ebpf/opcodes.js';
 import { DESC_SIZE, Desc, FRAME_SLOT_SIZE, XDP_PACKET_HEADROOM, stackTop } from '../../src/vm/arena-layout.js';
 import { callHelper, exit, insn, ldImm64 } from './insn-builders.js';
@@ -181,4 +182,30 @@ test('hardened, an access through a pointer of no known object traps instead of 
   const prepared = new JitEngine(runtime, { harden: true, cache: new CompiledModuleCache() }).prepare(program);
   assert.throws(() => prepared.runFrame(desc, 0), Wasm.RuntimeError);
   assert.equal(arena.u32[target >>> 2], 0);
+});
+
+test('tail calls go through the wasm program table: the JS helper runs only for a target\'s first call on a CPU', async (t) => {
+  const obj = join(programsDir, 'tail_dispatch.o');
+  if (!existsSync(obj)) {
+    t.skip(`no ${obj}`);
+    return;
+  }
+  const spec = parseObject(readFileSync(obj));
+  const captured = frames('mixed.pcap');
+  let jsTailCalls = 0;
+  const counting: EngineFactory = async (runtime, opts) => {
+    const helpers = (id: number): HelperImpl | undefined => {
+      const impl = runtime.helpers(id);
+      return id === 12 && impl !== undefined ? (c) => { jsTailCalls++; impl(c); } : impl;
+    };
+    return new JitEngine(new Proxy(runtime, { get: (r, k) => (k === 'helpers' ? helpers : Reflect.get(r, k)) }), opts);
+  };
+  const want = await runCapture(spec, captured, { program: 'tail_dispatch', cpus: 1, seed: 7, engine: 'interp' });
+  const got = await runCapture(spec, captured, { program: 'tail_dispatch', cpus: 1, seed: 7, engine: counting });
+  assert.deepEqual(got.frames, want.frames);
+  assert.deepEqual(got.maps, want.maps);
+  const taken = want.maps.filter((m) => m.map === 'handled').length;
+  t.diagnostic(`${captured.length} frames, ${jsTailCalls} tail calls through JS`);
+  assert.ok(taken > 0);
+  assert.ok(jsTailCalls < captured.length / 4, `${jsTailCalls} of ${captured.length} frames tail-called through JS`);
 });
