@@ -372,6 +372,16 @@ export class Interpreter {
           break;
         }
 
+        // Superinstruction MOV64 X + ADD64 K (prepared.ts): the ADD slot is skipped and counted.
+        case 0xca: {
+          const lo = r[s]! + (code[b + 2]! >>> 0);
+          r[d] = lo;
+          r[d + 1] = r[s + 1]! + (code[b + 3]! >>> 0) + (lo > 0xffffffff ? 1 : 0);
+          pc++;
+          --budget;
+          break;
+        }
+
         // ---- LD_IMM64 (constant pre-resolved) ----
         case 0x18: r[d] = (code[b + 2]! >>> 0); r[d + 1] = (code[b + 3]! >>> 0); pc++; break;
 

@@ -206,6 +206,16 @@ test('maxInsns: a loop closed by a conditional jump faults at that jump once the
   assert.match(faultOf(() => i.run(prog('loop:\nadd %r0, 1\njne %r0, 0, loop\nexit', 'cond'), ARGS)).message, /^cond: insn 1: more than 50 instructions executed/);
 });
 
+test('mov+add superinstruction: same result and count as the two instructions, a jump onto the add runs it alone', () => {
+  const i = interp();
+  assert.equal(i.run(prog('mov %r2, %r1\nadd %r2, 5\nmov %r0, %r2\nsub %r0, %r1\nexit'), ARGS), 5n);
+  assert.equal(i.executedInsns, 5);
+  assert.equal(i.run(prog('mov %r1, -1\nmov %r0, %r1\nadd %r0, 2\nexit'), ARGS), 1n);
+  assert.equal(i.run(prog('mov %r0, 1\nmov %r3, 0\njeq %r3, 0, into\nmov %r0, %r3\ninto:\nadd %r0, 7\nexit'), ARGS), 8n);
+  assert.equal(i.run(prog('mov %r0, 1\nmov %r3, 1\njeq %r3, 0, into\nmov %r0, %r3\ninto:\nadd %r0, 7\nexit'), ARGS), 8n);
+  assert.equal(i.run(prog('mov %r0, 0\nmov %r3, 0x7fffffff\nmov %r0, %r3\nadd %r0, -0x7fffffff\nexit'), ARGS), 0n);
+});
+
 test('executedInsns counts every instruction of the runs that exited', () => {
   const i = interp();
   const p = prog('mov %r0, 0\nmov %r1, 5\nloop:\nadd %r0, 1\nsub %r1, 1\njne %r1, 0, loop\nexit');
