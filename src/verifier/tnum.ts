@@ -84,19 +84,35 @@ export function tnumXor(a: Tnum, b: Tnum): Tnum {
   return { value: v & ~mu & U64, mask: mu };
 }
 
-/** Long multiplication over the known and unknown bits, as the kernel's tnum_mul. */
-export function tnumMul(a0: Tnum, b0: Tnum): Tnum {
-  let a = a0;
-  let b = b0;
-  const accV = u64(a.value * b.value);
-  let accM: Tnum = { value: 0n, mask: 0n };
-  while (a.value !== 0n || a.mask !== 0n) {
-    if ((a.value & 1n) !== 0n) accM = tnumAdd(accM, { value: 0n, mask: b.mask });
-    else if ((a.mask & 1n) !== 0n) accM = tnumAdd(accM, { value: 0n, mask: b.value | b.mask });
-    a = tnumRshift(a, 1);
-    b = tnumLshift(b, 1);
+/**
+ * Long multiplication over the known and unknown bits, as the kernel's tnum_mul. The partial-product
+ * accumulator is kept in locals (this runs for every multiply of a hash, up to 64 rounds); adding a zero
+ * mask leaves it unchanged, so such rounds, and all rounds once `b` has shifted out, are skipped.
+ */
+export function tnumMul(a: Tnum, b: Tnum): Tnum {
+  let av = a.value;
+  let am = a.mask;
+  let bv = b.value;
+  let bm = b.mask;
+  const accV = u64(av * bv);
+  let mv = 0n;
+  let mm = 0n;
+  while ((av !== 0n || am !== 0n) && (bv !== 0n || bm !== 0n)) {
+    const add = (av & 1n) !== 0n ? bm : (am & 1n) !== 0n ? bv | bm : 0n;
+    if (add !== 0n) {
+      // tnumAdd({ mv, mm }, { 0, add })
+      const sm = u64(mm + add);
+      const chi = u64(sm + mv) ^ mv;
+      const mu = chi | mm | add;
+      mv = mv & ~mu & U64;
+      mm = mu;
+    }
+    av >>= 1n;
+    am >>= 1n;
+    bv = u64(bv << 1n);
+    bm = u64(bm << 1n);
   }
-  return tnumAdd({ value: accV, mask: 0n }, accM);
+  return tnumAdd({ value: accV, mask: 0n }, { value: mv, mask: mm });
 }
 
 /** Values that are members of both a and b (a and b are both known to hold the same value). */
