@@ -6,8 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseObject, ObjectFormatError, UnsupportedFeatureError } from '../ebpf/loader.js';
-import type { ProgramSpec } from '../ebpf/object-spec.js';
+import type { ObjectSpec, ProgramSpec } from '../ebpf/object-spec.js';
 import { verify, VerifierError, type VerifierErrorDetail } from '../verifier/index.js';
+import { Arena, ArenaFullError } from '../vm/arena.js';
+import { MapCreateError } from '../vm/maps/map-header.js';
+import { createMap } from '../vm/maps/registry.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 const USAGE = 'usage: xdpjit verify OBJ [--prog NAME] [--strict] [--json] [-v]\n';
@@ -47,6 +50,11 @@ export async function run(args: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     throw e;
+  }
+  const mapRefusal = mapCreationRefusal(obj);
+  if (mapRefusal !== undefined) {
+    process.stderr.write(`xdpjit verify: ${path}: ${mapRefusal}\n`);
+    return EXIT_USAGE;
   }
   let progs: readonly ProgramSpec[] = obj.programs;
   if (values.prog !== undefined) progs = progs.filter((p) => p.name === values.prog);
@@ -92,4 +100,20 @@ const indent = (s: string): string => s.split('\n').map((l) => `  ${l}`).join('\
 function withoutLog(d: VerifierErrorDetail): VerifierErrorDetail {
   const { log: _log, ...rest } = d;
   return rest;
+}
+
+/**
+ * The kernel creates an object's maps (BPF_MAP_CREATE) before any of its programs is verified, so a map it
+ * refuses (max_entries 0, a bad flag, an unsupported type) fails the load before verification: create them
+ * in a scratch arena so that `verify` refuses what `run` and the kernel refuse, with the same message.
+ */
+function mapCreationRefusal(obj: ObjectSpec): string | undefined {
+  const arena = Arena.create();
+  try {
+    for (const m of obj.maps) createMap(arena, m);
+    return undefined;
+  } catch (e) {
+    if (e instanceof MapCreateError || e instanceof ArenaFullError || e instanceof UnsupportedFeatureError) return e.message;
+    throw e;
+  }
 }

@@ -82,13 +82,20 @@ for (const c of CASES) {
 }
 
 // A map left for the loader to size (libbpf's bpf_map__set_max_entries, as xdp-bench does) has max_entries 0
-// as loaded: the kernel refuses to create it and `xdpjit run` refuses it naming the map. (`xdpjit verify`
-// accepts it today: reported as a bug in README.md, not pinned here.)
+// as loaded: the kernel refuses to create it, and both `xdpjit run` and `xdpjit verify` (which create the
+// object's maps before verifying, as BPF_MAP_CREATE precedes BPF_PROG_LOAD) refuse it naming the map.
 test('map_max_entries_unset: run refuses with exit 2 naming the map and max_entries', async () => {
   const r = await xdpjit('run', fixture('map_max_entries_unset'), '--pcap', MIXED, '--jsonl');
   assert.equal(r.code, EXIT_USAGE, r.text);
   assert.match(r.text, /map 'per_cpu_hits'.*max_entries/);
   assert.doesNotMatch(r.text, /"action"/, 'no frame ran');
+});
+
+test('map_max_entries_unset: verify refuses with exit 2 naming the map, as run does', async () => {
+  const r = await xdpjit('verify', fixture('map_max_entries_unset'));
+  assert.equal(r.code, EXIT_USAGE, r.text);
+  assert.match(r.text, /map 'per_cpu_hits'.*max_entries/);
+  assert.doesNotMatch(r.text, /accepted/);
 });
 
 test('map_max_entries_unset: the kernel does not load it', async (t) => {
