@@ -6,6 +6,9 @@
  *  - bpf_map_lookup_elem on a HASH / PERCPU_HASH known at compile time: a wasm function per map walking
  *    the bucket chain of src/vm/maps/hash.ts with the same MurmurHash3 as src/vm/maps/key-hash.ts, reading
  *    chain links with atomic loads as the TS side does (entries are published by an atomic head store).
+ *  - the XDP helpers of jit/lower-helper-xdp.ts (redirect, redirect_map, adjust_head/meta/tail, buff_len,
+ *    load/store_bytes) and the QUEUE / STACK helpers of jit/lower-helper-queue.ts (push, pop, peek);
+ *  - lookups in an ARRAY_OF_MAPS, and in a map known only at run time (jit/lower-helper-map.ts).
  * "Known at compile time" means r1 was loaded by an LD_IMM64 src=1 earlier in the same basic block, which
  * is how clang emits every map helper call.
  */
@@ -15,17 +18,20 @@ import { Names, type InlineHelper } from './function-builder.js';
 import type { Expr, LowerContext } from './lower-context.js';
 import type { IrBuilder } from './ir-builder.js';
 import { HelperId } from './module-abi.js';
+import { lowerXdpHelper } from './lower-helper-xdp.js';
+import { lowerQueueHelper } from './lower-helper-queue.js';
+import { lowerMapOfMapsLookup, lowerDynamicLookup } from './lower-helper-map.js';
 import { readMapLayout, type ArrayLayout, type HashLayout } from './map-layout.js';
 
 /** Inline helpers specialised on the maps whose headers `u32` (a view of the arena) holds. */
 export function createInlineHelpers(u32: Uint32Array): InlineHelper {
-  return (ctx, helperId) => {
+  return (ctx, helperId, at) => {
     if (helperId === HelperId.GET_SMP_PROCESSOR_ID) return ctx.m.i64.extend_u(ctx.m.global.get(Names.cpu, binaryen.i32));
-    if (helperId !== HelperId.MAP_LOOKUP_ELEM) return undefined;
+    if (helperId !== HelperId.MAP_LOOKUP_ELEM) return lowerXdpHelper(ctx, helperId, at, u32) ?? lowerQueueHelper(ctx, helperId, u32);
     const mapAddr = ctx.knownMap(1);
-    if (mapAddr === undefined) return undefined;
+    if (mapAddr === undefined) return lowerDynamicLookup(ctx, at);
     const layout = readMapLayout(u32, mapAddr);
-    if (layout === undefined) return undefined;
+    if (layout === undefined) return lowerMapOfMapsLookup(ctx, mapAddr, u32);
     return layout.kind === 'array' ? arrayLookup(ctx, layout) : hashLookup(ctx, layout, mapAddr);
   };
 }
@@ -47,7 +53,8 @@ function arrayLookup(ctx: LowerContext, l: ArrayLayout): Expr {
   ], binaryen.i64);
 }
 
-function hashLookup(ctx: LowerContext, l: HashLayout, mapAddr: number): Expr {
+/** r0 = the value address of r2's key in the hash map at `mapAddr` (layout `l`), or NULL. */
+export function hashLookup(ctx: LowerContext, l: HashLayout, mapAddr: number): Expr {
   const { m } = ctx;
   const fn = `hash_lookup_${mapAddr >>> 0}`;
   if (!ctx.module.hasFunction(fn)) ctx.module.addFunction(fn, [binaryen.i32], binaryen.i32, [binaryen.i32, binaryen.i32, binaryen.i32], hashLookupBody(m, l));
