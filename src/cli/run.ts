@@ -1,6 +1,6 @@
 /**
  * `xdpjit run OBJ --pcap FILE [--prog NAME] [--engine jit|interp] [--maps FILE] [--set 'MAP KEY VALUE']
- *  [--ifindex N] [--seed N] [--clock capture|wall] [--harden] [--jsonl] [--dump-maps] [--out FILE.pcap]`
+ *  [--ifindex N] [--seed N] [--clock capture|wall] [--fib FILE.json] [--harden] [--jsonl] [--dump-maps] [--out FILE.pcap]`
  * (design.md §5): every frame once, in order, on CPU 0. Results to stdout, diagnostics to stderr.
  * Exit 0 success (ABORTED and unknown actions are results), 1 when the verifier rejects a program or a frame
  * errored, 2 for bad usage or input.
@@ -14,6 +14,7 @@ import { GlobalDataError, ObjectFormatError, UnsupportedFeatureError, parseObjec
 import { XdpAction } from '../ebpf/opcodes.js';
 import { ArenaFullError } from '../vm/arena.js';
 import { MapCreateError } from '../vm/maps/map-header.js';
+import { FibConfigError, VirtualFib } from '../vm/helpers/virtual-fib.js';
 import { MapsFileError, parseMapsLine, parseMapsText, type MapsLine } from '../vm/maps-file.js';
 import { EngineUnavailableError } from '../vm/runtime/engine.js';
 import type { EngineName } from '../vm/runtime/engines.js';
@@ -23,7 +24,7 @@ import { VerifierError } from '../verifier/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 const USAGE = `usage: xdpjit run OBJ --pcap FILE [--prog NAME] [--engine jit|interp] [--maps FILE] [--set 'MAP KEY VALUE']
-                  [--ifindex N] [--seed N] [--clock capture|wall] [--harden] [--jsonl] [--dump-maps] [--out FILE.pcap]
+                  [--ifindex N] [--seed N] [--clock capture|wall] [--fib FILE.json] [--harden] [--jsonl] [--dump-maps] [--out FILE.pcap]
 `;
 
 class UsageError extends Error {}
@@ -31,8 +32,21 @@ class UsageError extends Error {}
 /** Errors that mean bad usage or bad input (exit 2), as opposed to a failed run (exit 1). */
 const INPUT_ERRORS = [
   UsageError, ObjectFormatError, UnsupportedFeatureError, CaptureFormatError, UnsupportedLinkTypeError, MapsFileError,
-  GlobalDataError, EngineUnavailableError, ProgramSelectionError, LinkError, MapCreateError, ArenaFullError
+  GlobalDataError, EngineUnavailableError, ProgramSelectionError, LinkError, MapCreateError, ArenaFullError,
+  FibConfigError,
 ];
+
+/** `--fib FILE`: the virtual FIB (JSON, shape in src/vm/helpers/virtual-fib.ts) for fib_lookup / check_mtu. */
+function readFib(path: string): VirtualFib {
+  const text = Buffer.from(readInput(path, 'FIB file')).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new FibConfigError(path, `not JSON: ${(e as Error).message}`);
+  }
+  return VirtualFib.parse(json);
+}
 
 interface RunArgs {
   readonly object: string;
@@ -48,6 +62,7 @@ interface RunArgs {
   readonly jsonl: boolean;
   readonly dumpMaps: boolean;
   readonly out?: string;
+  readonly fib?: string;
 }
 
 function uint(name: string, text: string | undefined, dflt: number): number {
@@ -64,7 +79,7 @@ function parse(args: string[]): RunArgs | 'help' {
       options: {
         pcap: { type: 'string' }, prog: { type: 'string' }, engine: { type: 'string' }, maps: { type: 'string' },
         set: { type: 'string', multiple: true }, ifindex: { type: 'string' }, seed: { type: 'string' },
-        clock: { type: 'string' }, harden: { type: 'boolean' }, jsonl: { type: 'boolean' },
+        clock: { type: 'string' }, fib: { type: 'string' }, harden: { type: 'boolean' }, jsonl: { type: 'boolean' },
         'dump-maps': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -86,6 +101,7 @@ function parse(args: string[]): RunArgs | 'help' {
     ...(v.prog !== undefined ? { prog: v.prog } : {}),
     ...(v.maps !== undefined ? { maps: v.maps } : {}),
     ...(v.out !== undefined ? { out: v.out } : {}),
+    ...(v.fib !== undefined ? { fib: v.fib } : {}),
   };
 }
 
@@ -127,6 +143,7 @@ export async function run(args: string[]): Promise<number> {
     let errored = 0;
     const result = await runCapture(spec, frames, {
       engine: a.engine, mapLines: lines, ifindex: a.ifindex, seed: a.seed, clock: a.clock, harden: a.harden,
+      ...(a.fib !== undefined ? { fib: readFib(a.fib) } : {}),
       ...(a.prog !== undefined ? { program: a.prog } : {}),
       onEvent: (e) => {
         if (a.jsonl) out(`${JSON.stringify(e)}\n`);

@@ -4,6 +4,7 @@
  * in order, on CPU 0 (checked mode stays on: it is the verifier's second opinion), and
  * return per-frame records and the map dump — the same content `--jsonl` and `--dump-maps` print.
  */
+import type { VirtualFib } from '../helpers/virtual-fib.js';
 import { availableParallelism } from 'node:os';
 import { UnsupportedFeatureError } from '../../ebpf/loader-errors.js';
 import type { ObjectSpec, ProgramSpec } from '../../ebpf/object-spec.js';
@@ -40,6 +41,8 @@ export interface RunCaptureOptions {
   readonly seed?: number;
   readonly clock?: 'capture' | 'wall';
   readonly harden?: boolean;
+  /** The virtual FIB bpf_fib_lookup / bpf_check_mtu answer from (`--fib FILE`); absent: the host-less default. */
+  readonly fib?: VirtualFib;
   /** Arena maximum (default 1 GiB, reserved lazily). */
   readonly arenaBytes?: number;
   /** CPU count for per-CPU maps (default: this machine's, as the kernel's possible CPUs). */
@@ -90,7 +93,7 @@ export async function runCapture(spec: ObjectSpec, frames: readonly RunFrame[], 
   const arena = Arena.create({ maxBytes: opts.arenaBytes ?? 1 << 30, cpus: opts.cpus ?? Math.min(availableParallelism(), 64) });
   const seed = opts.seed ?? 0;
   const clock = opts.clock === 'wall' ? new WallClock(seed) : new CaptureClock(seed);
-  const runtime = Runtime.load(arena, loaded, { clock, seed });
+  const runtime = Runtime.load(arena, loaded, { clock, seed, ...(opts.fib ? { fib: opts.fib } : {}) });
   applyMapLines(runtime, loaded, lines);
 
   const factory = typeof opts.engine === 'function' ? opts.engine : ENGINES[opts.engine ?? 'interp'];

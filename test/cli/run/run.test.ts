@@ -120,3 +120,27 @@ test('ring buffer records print as {"event":...} lines before their frame; @NAME
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--set:1: jmp_table: no program 'nosuch' in the object/);
 });
+
+test('--fib FILE: fib_lookup forwards along the virtual FIB; a malformed FIB file is bad input (exit 2)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xdpjit-fib-'));
+  const fib = join(dir, 'fib.json');
+  writeFileSync(fib, JSON.stringify({
+    forwarding: true,
+    devices: [{ ifindex: 1, mac: '02:00:00:00:00:01' }, { ifindex: 2, mac: '02:00:00:00:00:02' }],
+    routes: [{ prefix: '0.0.0.0/0', ifindex: 2, gateway: '10.9.0.1' }],
+    neighbours: [{ ip: '10.9.0.1', mac: '02:00:00:00:00:fe', ifindex: 2 }],
+  }));
+  const without = await xdpjit(prog('fib'), '--pcap', MIXED, '--jsonl', '--engine', 'interp');
+  assert.equal(without.code, 0, without.err);
+  assert.ok(jsonLines(without.out).every((l) => l.action !== 'XDP_REDIRECT'), 'no routes: nothing is forwarded');
+  const routed = await xdpjit(prog('fib'), '--pcap', MIXED, '--jsonl', '--engine', 'interp', '--fib', fib);
+  assert.equal(routed.code, 0, routed.err);
+  const redirected = jsonLines(routed.out).filter((l) => l.action === 'XDP_REDIRECT');
+  assert.ok(redirected.length > 0, 'IPv4 frames follow the default route');
+  for (const l of redirected) assert.deepEqual(l.redirect, { ifindex: 2 });
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, '{"devices":[{"ifindex":"x"}]}');
+  const refused = await xdpjit(prog('fib'), '--pcap', MIXED, '--fib', bad);
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /FIB config \$\.devices\[0\]\.ifindex/);
+});
