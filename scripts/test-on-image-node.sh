@@ -22,4 +22,4 @@ patterns=()
 for a in "$@"; do
   if [ -d "$a" ]; then patterns+=("${a%/}/**/*.test.js"); else patterns+=("$a"); fi
 done
-exec npx --yes "node@$version" --test --test-concurrency=2 "${patterns[@]}"
+exec npx --yes "node@$version" --test --test-concurrency=2 --test-timeout=1200000 "${patterns[@]}"
