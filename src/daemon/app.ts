@@ -8,7 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import { ApiError } from './api-error.js';
+import { ApiError, badRequest } from './api-error.js';
 import type { ControlPlane, AttachBody, ReplayBody } from './control-plane.js';
 import type { EventBus } from './event-bus.js';
 import type { DaemonMetrics } from './metrics.js';
@@ -208,6 +208,36 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     const unsubscribe = o.events.subscribe((e) => { res.write(`data: ${JSON.stringify(e)}\n\n`); });
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     req.raw.on('close', () => { clearInterval(keepAlive); unsubscribe(); });
+  });
+
+  app.get<{ Params: { name: string; queue: string } }>('/v1/interfaces/:name/xsk/:queue', {
+    schema: {
+      tags: ['interfaces'],
+      summary: 'Server-Sent Events: the frames XDP programs redirect to this XSKMAP slot (an AF_XDP-like consumer)',
+      description: 'While a client is connected, frames that a program on the interface redirects with bpf_redirect_map '
+        + 'to an XSKMAP at key `queue` are sent here, one event each: '
+        + '`{"queue":N,"cpu":N,"ts":"<ns>","len":N,"data":"<hex>"}`. With no consumer attached they are counted '
+        + '(interface counter xskDropped) and dropped. The XSKMAP slot itself must be filled (PUT /v1/maps/{id}/entries).',
+      params: {
+        type: 'object', required: ['name', 'queue'],
+        properties: { name: { type: 'string', minLength: 1 }, queue: { type: 'string', pattern: '^[0-9]{1,10}$', description: 'queue index (XSKMAP key)' } },
+      },
+      response: { 200: { description: 'text/event-stream', type: 'string' }, ...errors(404) },
+    },
+  }, (req, reply) => {
+    // Attach before hijacking, so an unknown interface is a normal 404 in the error contract; frames are only
+    // delivered in later turns, after the headers below.
+    const res = reply.raw;
+    const queue = Number(req.params.queue);
+    if (queue > 0xffffffff) throw badRequest(`queue ${req.params.queue} is not a u32`, { queue: req.params.queue });
+    const detach = cp.attachXsk(req.params.name, queue, (f) => {
+      res.write(`data: ${JSON.stringify({ queue: f.queue, cpu: f.cpu, ts: f.tsNs.toString(), len: f.data.length, data: Buffer.from(f.data).toString('hex') })}\n\n`);
+    });
+    reply.hijack();
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.write(`: xdpjit xsk ${req.params.name} queue ${queue}\n\n`);
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.raw.on('close', () => { clearInterval(keepAlive); detach(); });
   });
 
   // ── open endpoints ──

@@ -12,7 +12,7 @@ import { MapHdr, UpdateFlag } from '../vm/maps/map-header.js';
 import { Errno } from '../vm/maps/errno.js';
 import { MapType, mapTypeName } from '../ebpf/object-spec.js';
 import { XdpAction } from '../ebpf/opcodes.js';
-import { Datapath, InterfaceExistsError, NoSuchInterfaceError, type StageSpec } from '../dataplane/datapath.js';
+import { Datapath, InterfaceExistsError, NoSuchInterfaceError, type StageSpec, type XskConsumer } from '../dataplane/datapath.js';
 import type { InterfaceSpec, NetInterface } from '../dataplane/interfaces.js';
 import { Replay, type ReplayClock, type ReplayStatus } from '../dataplane/replay.js';
 import { parseHostPort } from '../dataplane/vxlan.js';
@@ -235,6 +235,16 @@ export class ControlPlane {
   }
 
   listInterfaces() { return this.d.datapath.interfaces.map((i) => this.interfaceJson(i)); }
+
+  /** A socket-like consumer of the XSKMAP redirects to `queue` of interface `name` (design.md §4). */
+  attachXsk(name: string, queue: number, consumer: XskConsumer): () => void {
+    try {
+      return this.d.datapath.attachXsk(name, queue, consumer);
+    } catch (err) {
+      if (err instanceof NoSuchInterfaceError) throw notFound('interface', name);
+      throw err;
+    }
+  }
 
   async removeInterface(name: string): Promise<void> {
     const iface = this.d.datapath.interface(name);

@@ -107,7 +107,7 @@ export const interfaceSchema = {
     attachment: attachmentInfo,
     counters: {
       type: 'object',
-      properties: Object.fromEntries(['rxPackets', 'rxBytes', 'passPackets', 'passBytes', 'txPackets', 'txBytes', 'rxDropped']
+      properties: Object.fromEntries(['rxPackets', 'rxBytes', 'passPackets', 'passBytes', 'txPackets', 'txBytes', 'rxDropped', 'xskPackets', 'xskBytes', 'xskDropped']
         .map((k) => [k, { type: 'integer' }])),
     },
   },

@@ -6,7 +6,8 @@
  *   PASS     → the interface's stack side (counted, optionally captured)
  *   DROP     → freed
  *   TX       → out of the same interface
- *   REDIRECT → out of the ifindex the program named (bpf_redirect / DEVMAP); errors counted by reason
+ *   REDIRECT → out of the ifindex the program named (bpf_redirect / DEVMAP); errors counted by reason;
+ *              an XSKMAP slot → the consumers attached to that interface queue (attachXsk), else dropped
  *   ABORTED, unknown, engine faults → dropped; the worker counted an exception
  *
  * Attach/replace/detach swap the interface's attachment between two batches: each batch runs entirely
@@ -74,6 +75,17 @@ export interface CounterRow {
   readonly runSeconds: number;
 }
 
+/** A frame an XSKMAP redirect delivered to a consumer (AF_XDP's RX ring, as the API exposes it). */
+export interface XskFrame {
+  readonly queue: number;
+  readonly cpu: number;
+  readonly tsNs: bigint;
+  /** The frame's own copy: the arena slot is reused once its batch is delivered. */
+  readonly data: Uint8Array;
+}
+
+export type XskConsumer = (frame: XskFrame) => void;
+
 /** A capture copied into the arena once; replays copy from here into frame slots. */
 export interface ArenaCapture {
   readonly frames: readonly RxFrame[];
@@ -112,6 +124,8 @@ export class Datapath {
   private nextIfindex = 1;
   /** Fragment tables and pages of the multi-buffer frames in each batch buffer in flight, freed on delivery. */
   private readonly fragAllocs = new Map<number, number[]>();
+  /** Socket-like consumers of XSKMAP redirects, by `ifindex/queue` (the XSKMAP key the program used). */
+  private readonly xskConsumers = new Map<string, Set<XskConsumer>>();
   /** Where program events go (the daemon's SSE bus). */
   onEvent: ((e: ProcessorEvent & { readonly program: string }) => void) | null = null;
 
@@ -161,6 +175,23 @@ export class Datapath {
     return iface;
   }
 
+  /**
+   * Attach a consumer to queue `queue` of interface `name`: XSKMAP redirects of frames received there to slot
+   * `queue` reach it (as an AF_XDP socket bound to that queue would receive them). Returns the detach.
+   */
+  attachXsk(name: string, queue: number, consumer: XskConsumer): () => void {
+    const iface = this.byName.get(name);
+    if (!iface) throw new NoSuchInterfaceError(name);
+    const key = `${iface.ifindex}/${queue}`;
+    const set = this.xskConsumers.get(key) ?? new Set<XskConsumer>();
+    this.xskConsumers.set(key, set);
+    set.add(consumer);
+    return () => {
+      set.delete(consumer);
+      if (set.size === 0 && this.xskConsumers.get(key) === set) this.xskConsumers.delete(key);
+    };
+  }
+
   /** Remove an interface (and its veth peer, as Linux does), detaching what runs on it. */
   async removeInterface(name: string): Promise<NetInterface[]> {
     const iface = this.byName.get(name);
@@ -172,6 +203,7 @@ export class Datapath {
       this.byName.delete(i.name);
       this.byIndex.delete(i.ifindex);
       await i.vxlan?.close();
+      for (const key of [...this.xskConsumers.keys()]) if (key.startsWith(`${i.ifindex}/`)) this.xskConsumers.delete(key);
       i.passSink?.close?.();
       i.txSink?.close?.();
     }
@@ -450,8 +482,16 @@ export class Datapath {
         if (target >= this.cpus) return this.redirectError(stage, cpu, 'no_target');
         this.toStack(iface, frame, tsNs);
         return;
-      // XSKMAP without a consumer attached over the API: counted as a redirect, then dropped (design.md §4).
-      case RedirectKind.XSK: return;
+      // XSKMAP: to the consumer attached to that slot over the API; without one, counted and dropped
+      // (design.md §4). Every consumer of the slot gets its own copy.
+      case RedirectKind.XSK: {
+        const consumers = this.xskConsumers.get(`${iface.ifindex}/${target}`);
+        if (!consumers) { iface.stats.xskDropped++; return; }
+        iface.stats.xskPackets++;
+        iface.stats.xskBytes += frame.length;
+        for (const c of consumers) c({ queue: target, cpu, tsNs, data: frame.slice() });
+        return;
+      }
       default: this.redirectError(stage, cpu, 'no_target');
     }
   }
@@ -507,6 +547,7 @@ export class Datapath {
   async close(): Promise<void> {
     for (const i of this.byIndex.values()) {
       await i.vxlan?.close();
+      for (const key of [...this.xskConsumers.keys()]) if (key.startsWith(`${i.ifindex}/`)) this.xskConsumers.delete(key);
       i.passSink?.close?.();
       i.txSink?.close?.();
     }

@@ -36,6 +36,10 @@ export class InterfaceStats {
   txPackets = 0; txBytes = 0;
   /** Dropped before any program ran (RX backlog full). */
   rxDropped = 0;
+  /** XSKMAP redirects handed to a socket-like consumer attached over the API (design.md §4). */
+  xskPackets = 0; xskBytes = 0;
+  /** XSKMAP redirects to a queue with no consumer attached: counted here and dropped. */
+  xskDropped = 0;
 }
 
 export class NetInterface {
