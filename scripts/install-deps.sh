@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the project needs beyond Node: clang-16 (programs/), libbpf-dev + bpftool (the kernel
-# oracle's C helper), tcpdump (pcap interop checks), prometheus (+ promtool) for the metrics tests.
+# oracle's C helper), tcpdump (pcap interop checks), iputils-ping (the real-traffic test), prometheus (+ promtool) for the metrics tests.
 # Idempotent: does nothing when everything is present; needs root (apt-get) otherwise.
 set -euo pipefail
 need=()
@@ -10,6 +10,7 @@ command -v llvm-objdump-16 >/dev/null || need+=(llvm-16)
 command -v bpftool >/dev/null || need+=(bpftool)
 command -v gcc >/dev/null || need+=(gcc)
 command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v ping >/dev/null || need+=(iputils-ping)
 command -v promtool >/dev/null || need+=(prometheus)
 [ -f /usr/include/asm/types.h ] || need+=(gcc-multilib)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
