@@ -7,7 +7,7 @@ import type { HelperCall, HelperImpl } from '../exec-types.js';
 import { Errno } from '../maps/errno.js';
 import { RingbufMap } from '../maps/ringbuf.js';
 import { MapType } from '../../ebpf/object-spec.js';
-import { type HelperEnv, argHighSet, argU32, argU64, retS32, retU64 } from './helper-env.js';
+import { type HelperEnv, argHighSet, argU32, argU64, retS32, retU32 } from './helper-env.js';
 import { mapArg } from './map-helpers.js';
 import { XdpBuff } from './xdp-buff.js';
 
@@ -47,11 +47,11 @@ export function eventHelpers(env: HelperEnv): ReadonlyMap<number, HelperImpl> {
     }],
     [131, (c) => {
       const m = ring(c, 'bpf_ringbuf_reserve');
-      retU64(c, BigInt(argU64(c, 3) !== 0n || argHighSet(c, 2) ? 0 : m.reserve(argU32(c, 2))));
+      retU32(c, argU64(c, 3) !== 0n || argHighSet(c, 2) ? 0 : m.reserve(argU32(c, 2)));
     }],
     [132, (c) => commit(c, false)],
     [133, (c) => commit(c, true)],
-    [134, (c) => retU64(c, BigInt(ring(c, 'bpf_ringbuf_query').query(argHighSet(c, 2) ? -1 : argU32(c, 2))))],
+    [134, (c) => retU32(c, ring(c, 'bpf_ringbuf_query').query(argHighSet(c, 2) ? -1 : argU32(c, 2)))],
     [25, (c) => {
       const m = mapArg(env, c, 2, 'bpf_perf_event_output');
       if (m.params.type !== MapType.PERF_EVENT_ARRAY) throw env.fault(c, `bpf_perf_event_output: map '${m.name}' is not a PERF_EVENT_ARRAY`);

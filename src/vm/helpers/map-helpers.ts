@@ -9,7 +9,7 @@ import type { BpfMap } from '../maps/bpf-map.js';
 import { BloomFilterMap } from '../maps/bloom-filter.js';
 import { Errno } from '../maps/errno.js';
 import { QueueStackMap } from '../maps/queue-stack.js';
-import { type HelperEnv, argHighSet, argU32, retS32, retU64 } from './helper-env.js';
+import { type HelperEnv, argHighSet, argU32, retS32, retU32 } from './helper-env.js';
 
 export function mapArg(env: HelperEnv, c: HelperCall, n: number, helper: string): BpfMap {
   const addr = argU32(c, n);
@@ -53,7 +53,7 @@ export function mapHelpers(env: HelperEnv): ReadonlyMap<number, HelperImpl> {
   return new Map<number, HelperImpl>([
     [1, (c) => {
       const map = mapArg(env, c, 1, 'bpf_map_lookup_elem');
-      retU64(c, BigInt(map.lookup(keyArg(env, c, 2, map), c.cpu)));
+      retU32(c, map.lookup(keyArg(env, c, 2, map), c.cpu));
     }],
     [2, (c) => {
       const map = mapArg(env, c, 1, 'bpf_map_update_elem');
@@ -81,7 +81,7 @@ export function mapHelpers(env: HelperEnv): ReadonlyMap<number, HelperImpl> {
       const key = keyArg(env, c, 2, map);
       const cpu = argU32(c, 3);
       // kernel: cpu >= nr_cpu_ids → NULL
-      retU64(c, BigInt(argHighSet(c, 3) || cpu >= map.ncpus ? 0 : map.lookup(key, cpu)));
+      retU32(c, argHighSet(c, 3) || cpu >= map.ncpus ? 0 : map.lookup(key, cpu));
     }],
   ]);
 }

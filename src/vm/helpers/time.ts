@@ -5,13 +5,13 @@
  * capture clock with a seed is reproducible.
  */
 import type { HelperImpl } from '../exec-types.js';
-import { type HelperEnv, retS32, retU64 } from './helper-env.js';
+import { type HelperEnv, retS32, retU64, retU32 } from './helper-env.js';
 
 export function timeHelpers(env: HelperEnv): ReadonlyMap<number, HelperImpl> {
   const clock = env.clock;
   return new Map<number, HelperImpl>([
     [5, (c) => retU64(c, clock.monotonicNs())],
-    [7, (c) => retU64(c, BigInt(clock.prandomU32()))],
+    [7, (c) => retU32(c, clock.prandomU32())],
     [8, (c) => retS32(c, c.cpu)],
     [118, (c) => retU64(c, clock.jiffies64())],
     [125, (c) => retU64(c, clock.bootNs())],
