@@ -18,12 +18,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { assemble } from '../src/ebpf/asm.js';
+import { HASH_LEN, HASH_LOOP, fillHashBuffer } from './hash-loop.js';
 import type { Insn } from '../src/ebpf/insn.js';
 import { parseObject } from '../src/ebpf/loader.js';
 import { readCapture } from '../src/dataplane/capture/read-capture.js';
+import { placeFrames } from '../src/bench/frame-set.js';
 import { Arena } from '../src/vm/arena.js';
-import { DESC_SIZE, Desc, FRAME_SLOT_SIZE, MAX_LINEAR, XDP_PACKET_HEADROOM, stackTop } from '../src/vm/arena-layout.js';
+import { DESC_SIZE, MAX_LINEAR, stackTop } from '../src/vm/arena-layout.js';
 import type { ExecProgram, HelperImpl } from '../src/vm/exec-types.js';
 import { Interpreter, type InterpreterMemory, type RunArgs } from '../src/vm/interpreter/interpreter.js';
 import { RAW_MEM_BASE, RAW_STACK_TOP, rawArena } from '../src/vm/raw-entry.js';
@@ -41,30 +42,6 @@ interface RunnableInterpreter {
 }
 type InterpreterCtor = new (mem: InterpreterMemory, helpers: (id: number) => HelperImpl | undefined) => RunnableInterpreter;
 
-const HASH_LEN = 256;
-const HASH_LOOP = assemble(`
-  lddw %r0, 0xcbf29ce484222325
-  mov %r3, 0
-  mov %r7, 0
-loop:
-  jge %r3, %r2, done
-  mov %r4, %r1
-  add %r4, %r3
-  ldxb %r5, [%r4+0]
-  xor %r0, %r5
-  mul %r0, 0x01000193
-  mov %r6, %r0
-  rsh %r6, 7
-  xor %r0, %r6
-  and %r5, 1
-  jeq %r5, 0, skip
-  add %r7, 1
-skip:
-  add %r3, 1
-  ja loop
-done:
-  add %r0, %r7
-  exit`);
 
 /**
  * The floor: a switch over HASH_LOOP's opcodes only, registers as 32-bit halves in one Int32Array, operands
@@ -121,22 +98,9 @@ function bareInterpreter(insns: readonly Insn[], u8: Uint8Array): (r1: number, r
   };
 }
 
-/** Copies frames into arena slots and builds contiguous descriptors (linear frames only). */
-function placeFrames(arena: Arena, frames: readonly Uint8Array[]): number {
-  const desc = arena.alloc(frames.length * DESC_SIZE, 'bench descriptors');
-  const u32 = arena.u32;
-  frames.forEach((f, i) => {
-    const slot = arena.alloc(FRAME_SLOT_SIZE, 'bench frame');
-    const data = slot + XDP_PACKET_HEADROOM;
-    arena.u8.set(f.subarray(0, MAX_LINEAR), data);
-    const d = (desc + i * DESC_SIZE) >>> 2;
-    u32[d + (Desc.DATA >> 2)] = data;
-    u32[d + (Desc.DATA_END >> 2)] = data + Math.min(f.length, MAX_LINEAR);
-    u32[d + (Desc.DATA_META >> 2)] = data;
-    u32[d + (Desc.INGRESS_IFINDEX >> 2)] = 1;
-    u32[d + (Desc.SLOT >> 2)] = slot;
-  });
-  return desc;
+/** Frames in arena slots with contiguous descriptors, linear part only (these benches time linear frames). */
+function placeLinearFrames(arena: Arena, frames: readonly Uint8Array[]): number {
+  return placeFrames(arena, frames.map((f) => f.subarray(0, MAX_LINEAR))).desc;
 }
 
 /** One measured row: `passes` are timed interleaved; `insns` is how many instructions one pass executes. */
@@ -180,7 +144,7 @@ function timeInterleaved(passes: ReadonlyMap<string, () => void>, rounds: number
 function hashRow(variants: ReadonlyMap<string, InterpreterCtor>): Row {
   const arena = rawArena(HASH_LEN);
   const bytes = new Uint8Array(arena.buffer);
-  for (let k = 0; k < HASH_LEN; k++) bytes[RAW_MEM_BASE + k] = (k * 131 + 7) & 0xff;
+  fillHashBuffer(bytes, RAW_MEM_BASE);
   const prog: ExecProgram = { name: 'hash-loop', insns: HASH_LOOP, funcs: [], lines: [] };
   const args: RunArgs = { r1: RAW_MEM_BASE, r2: HASH_LEN, ctx: 0, cpu: 0, stackTop: RAW_STACK_TOP };
   const counter = new Interpreter(arena, () => undefined);
@@ -203,7 +167,7 @@ function programRow(object: string, frames: readonly Uint8Array[], variants: Rea
   const arena = Arena.create({ maxBytes: 64 << 20, cpus: 1 });
   const runtime = Runtime.load(arena, spec);
   const program = [...runtime.programs.values()][0]!;
-  const desc = placeFrames(arena, frames);
+  const desc = placeLinearFrames(arena, frames);
   const n = frames.length;
   const top = stackTop(0);
   const counter = new Interpreter(arena.memory, runtime.helpers);

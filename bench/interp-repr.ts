@@ -5,40 +5,16 @@
  * shifts, xor, conditional and unconditional jumps) over the same arena; prints ns per run, ns per executed
  * instruction (process CPU time), and the ratio. Usage: node dist/bench/interp-repr.js
  */
-import { assemble } from '../src/ebpf/asm.js';
+import { HASH_LEN, HASH_LOOP, fillHashBuffer } from './hash-loop.js';
 import type { Insn } from '../src/ebpf/insn.js';
 import type { ExecProgram } from '../src/vm/exec-types.js';
 import { Interpreter } from '../src/vm/interpreter/interpreter.js';
 import { RAW_MEM_BASE, RAW_STACK_TOP, rawArena } from '../src/vm/raw-entry.js';
 
-const LEN = 256;
-const PROGRAM = assemble(`
-  lddw %r0, 0xcbf29ce484222325
-  mov %r3, 0
-  mov %r7, 0
-loop:
-  jge %r3, %r2, done
-  mov %r4, %r1
-  add %r4, %r3
-  ldxb %r5, [%r4+0]
-  xor %r0, %r5
-  mul %r0, 0x01000193
-  mov %r6, %r0
-  rsh %r6, 7
-  xor %r0, %r6
-  and %r5, 1
-  jeq %r5, 0, skip
-  add %r7, 1
-skip:
-  add %r3, 1
-  ja loop
-done:
-  add %r0, %r7
-  exit`);
 
 const M64 = (1n << 64n) - 1n;
 
-/** BigInt-register interpreter for the opcodes PROGRAM uses; returns [r0, executed instructions]. */
+/** BigInt-register interpreter for the opcodes HASH_LOOP uses; returns [r0, executed instructions]. */
 function makeBigIntInterpreter(insns: readonly Insn[], dv: DataView): (r1: bigint, r2: bigint) => [bigint, number] {
   const n = insns.length;
   const op = new Uint8Array(n), dst = new Uint8Array(n), src = new Uint8Array(n), off = new Int16Array(n);
@@ -96,21 +72,21 @@ function timeIt(fn: () => void, minMs = 400): number {
   return (elapsedUs * 1000) / runs;
 }
 
-const arena = rawArena(LEN);
+const arena = rawArena(HASH_LEN);
 const bytes = new Uint8Array(arena.buffer);
-for (let k = 0; k < LEN; k++) bytes[RAW_MEM_BASE + k] = (k * 131 + 7) & 0xff;
-const prog: ExecProgram = { name: 'fnv-loop', insns: PROGRAM, funcs: [], lines: [] };
+fillHashBuffer(bytes, RAW_MEM_BASE);
+const prog: ExecProgram = { name: 'fnv-loop', insns: HASH_LOOP, funcs: [], lines: [] };
 const interp = new Interpreter(arena, () => undefined);
-const bigint = makeBigIntInterpreter(PROGRAM, new DataView(arena.buffer));
-const args = { r1: RAW_MEM_BASE, r2: LEN, ctx: 0, cpu: 0, stackTop: RAW_STACK_TOP };
+const bigint = makeBigIntInterpreter(HASH_LOOP, new DataView(arena.buffer));
+const args = { r1: RAW_MEM_BASE, r2: HASH_LEN, ctx: 0, cpu: 0, stackTop: RAW_STACK_TOP };
 
-const [bigR0, steps] = bigint(BigInt(RAW_MEM_BASE), BigInt(LEN));
+const [bigR0, steps] = bigint(BigInt(RAW_MEM_BASE), BigInt(HASH_LEN));
 const halvesR0 = interp.run(prog, args);
 if (bigR0 !== halvesR0) throw new Error(`representations disagree: BigInt 0x${bigR0.toString(16)} vs halves 0x${halvesR0.toString(16)}`);
 
 const halvesNs = timeIt(() => { interp.run(prog, args); });
-const bigNs = timeIt(() => { bigint(BigInt(RAW_MEM_BASE), BigInt(LEN)); });
-console.log(`program: ${PROGRAM.length} slots, ${steps} instructions executed per run`);
+const bigNs = timeIt(() => { bigint(BigInt(RAW_MEM_BASE), BigInt(HASH_LEN)); });
+console.log(`program: ${HASH_LOOP.length} slots, ${steps} instructions executed per run`);
 console.log(`halves (Interpreter): ${halvesNs.toFixed(0)} ns/run, ${(halvesNs / steps).toFixed(2)} ns/insn`);
 console.log(`BigInt registers:     ${bigNs.toFixed(0)} ns/run, ${(bigNs / steps).toFixed(2)} ns/insn`);
 console.log(`ratio BigInt / halves: ${(bigNs / halvesNs).toFixed(2)}x`);

@@ -15,8 +15,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseObject } from '../src/ebpf/loader.js';
 import { readCapture } from '../src/dataplane/capture/read-capture.js';
+import { placeFrames } from '../src/bench/frame-set.js';
 import { Arena } from '../src/vm/arena.js';
-import { DESC_SIZE, Desc, FRAME_SLOT_SIZE, MAX_LINEAR, XDP_PACKET_HEADROOM, stackTop } from '../src/vm/arena-layout.js';
+import { DESC_SIZE, MAX_LINEAR, stackTop } from '../src/vm/arena-layout.js';
 import { Interpreter } from '../src/vm/interpreter/interpreter.js';
 import { Runtime } from '../src/vm/runtime/runtime.js';
 import { JitEngine } from '../jit/xdp-engine.js';
@@ -27,22 +28,9 @@ const arg = (name: string, dflt: number): number => {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
 
-/** Copies frames into arena slots and builds contiguous descriptors (linear frames only). */
-function placeFrames(arena: Arena, frames: readonly Uint8Array[]): number {
-  const desc = arena.alloc(frames.length * DESC_SIZE, 'bench descriptors');
-  const u32 = arena.u32;
-  frames.forEach((f, i) => {
-    const slot = arena.alloc(FRAME_SLOT_SIZE, 'bench frame');
-    const data = slot + XDP_PACKET_HEADROOM;
-    arena.u8.set(f.subarray(0, MAX_LINEAR), data);
-    const d = (desc + i * DESC_SIZE) >>> 2;
-    u32[d + (Desc.DATA >> 2)] = data;
-    u32[d + (Desc.DATA_END >> 2)] = data + Math.min(f.length, MAX_LINEAR);
-    u32[d + (Desc.DATA_META >> 2)] = data;
-    u32[d + (Desc.INGRESS_IFINDEX >> 2)] = 1;
-    u32[d + (Desc.SLOT >> 2)] = slot;
-  });
-  return desc;
+/** Frames in arena slots with contiguous descriptors, linear part only (these benches time linear frames). */
+function placeLinearFrames(arena: Arena, frames: readonly Uint8Array[]): number {
+  return placeFrames(arena, frames.map((f) => f.subarray(0, MAX_LINEAR))).desc;
 }
 
 const WARMUP_MS = 400;
@@ -84,7 +72,7 @@ function measure(object: string, frames: readonly Uint8Array[], rounds: number, 
   const arena = Arena.create({ maxBytes: 256 << 20, cpus: 1 });
   const runtime = Runtime.load(arena, spec);
   const program = [...runtime.programs.values()][0]!;
-  const desc = placeFrames(arena, frames);
+  const desc = placeLinearFrames(arena, frames);
   const n = frames.length;
   const jit = new JitEngine(runtime).prepare(program);
   const relooper = new JitEngine(runtime, { backend: 'binaryen' }).prepare(program);
