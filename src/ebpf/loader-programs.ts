@@ -205,7 +205,17 @@ class Linker {
     const relocs = this.relocsOf(f.section);
     for (let i = 0; i < f.count; i++) {
       const rel = relocs.get(f.start + i);
-      if (rel) this.applyElfReloc(f, i, out, base, rel);
+      if (rel) {
+        this.applyElfReloc(f, i, out, base, rel);
+        continue;
+      }
+      // Map references are the loader's to write, from relocations (libbpf does the same): a map pseudo
+      // source already in the object's bytes names no map of this object.
+      const insn = out[base + i]!;
+      if (insn.code === OP_LD_IMM64 && (insn.src === PseudoSrc.MAP_FD || insn.src === PseudoSrc.MAP_VALUE)) {
+        throw new ObjectFormatError(`${f.symbol.name} insn ${i}: LD_IMM64 with map pseudo source ${insn.src} but no relocation`,
+          { section: f.section.name, byteOffset: (f.start + i) * 8 });
+      }
     }
     const { btf, ext } = this.src;
     const coreRelos: readonly ExtCoreRelo[] = ext?.coreRelos.get(f.section.name) ?? [];
