@@ -5,12 +5,12 @@
  * path does not cover (fragments, overlapping copies, a metadata move) to that implementation through the
  * trampoline, inside the same emitted code:
  *  - bpf_redirect (23), redirect.ts: any flag → XDP_ABORTED, else the CPU's RedirectState gets
- *    {IFINDEX, ifindex, 0} and r0 = XDP_REDIRECT (net/core/filter.c bpf_xdp_redirect);
+ *    {IFINDEX, ifindex, 0, 0, 0} and r0 = XDP_REDIRECT (net/core/filter.c bpf_xdp_redirect);
  *  - bpf_redirect_map (51) on a DEVMAP / CPUMAP / XSKMAP (slot-array.ts layout; the header's fields are
  *    constants when the map is known at compile time, else read at run time, other map types → trampoline):
  *    flags outside the action bits (and BPF_F_BROADCAST / BPF_F_EXCLUDE_INGRESS for DEVMAP) → XDP_ABORTED;
- *    BROADCAST → {BROADCAST, 0, map}; an empty slot → state cleared, r0 = flags & 3; else {kind, ifindex or
- *    index, map} and XDP_REDIRECT (__bpf_xdp_redirect_map);
+ *    BROADCAST → {BROADCAST, 0, map, slot value, flags}; an empty slot → state cleared, r0 = flags & 3;
+ *    else {kind, ifindex or index, map, slot value, 0} and XDP_REDIRECT (__bpf_xdp_redirect_map);
  *  - bpf_xdp_adjust_head (44) without metadata, adjust_meta (54), adjust_tail (65) of a linear frame, with
  *    the kernel's bounds (xdp_frame room at the head, ETH_HLEN of data, the tailroom), grown tail bytes zeroed;
  *  - bpf_xdp_get_buff_len (188); bpf_xdp_load_bytes / store_bytes (189/190) within the linear part.
@@ -19,7 +19,7 @@
 import binaryen from 'binaryen';
 import { MapType } from '../src/ebpf/object-spec.js';
 import { XdpAction } from '../src/ebpf/opcodes.js';
-import { Desc, FRAME_SLOT_SIZE, RedirectKind, RedirectState, TAILROOM } from '../src/vm/arena-layout.js';
+import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, Desc, FRAME_SLOT_SIZE, RedirectKind, RedirectState, TAILROOM } from '../src/vm/arena-layout.js';
 import { ETH_HLEN, XDP_FRAME_SIZE } from '../src/vm/helpers/xdp-buff.js';
 import { Errno } from '../src/vm/maps/errno.js';
 import { MapHdr } from '../src/vm/maps/map-header.js';
@@ -37,8 +37,6 @@ const i32 = binaryen.i32;
 const i64 = binaryen.i64;
 const META_MAX = 32;
 const ACTION_MASK = 3;
-const BPF_F_BROADCAST = 1 << 3;
-const BPF_F_EXCLUDE_INGRESS = 1 << 4;
 /** bpf_xdp_pointer refuses offsets and lengths above 0xffff with -EFAULT. */
 const XDP_POINTER_MAX = 0xffff;
 
@@ -76,14 +74,16 @@ export function lowerXdpHelper(ctx: LowerContext, helperId: number, at: number, 
   }
 }
 
-/** Stores {kind, target, map} into this CPU's RedirectState (redirect.ts setRedirect). */
-function setRedirect(ctx: LowerContext, kind: Expr, target: Expr, map: Expr): Expr[] {
+/** Stores {kind, target, map, value, flags} into this CPU's RedirectState (redirect.ts setRedirect). */
+function setRedirect(ctx: LowerContext, kind: Expr, target: Expr, map: Expr, value?: Expr, flags?: Expr): Expr[] {
   const { m } = ctx;
   const base = (): Expr => m.global.get(Names.redirect, i32);
   return [
     m.i32.store(RedirectState.KIND, 4, base(), kind),
     m.i32.store(RedirectState.TARGET, 4, base(), target),
     m.i32.store(RedirectState.MAP, 4, base(), map),
+    m.i32.store(RedirectState.VALUE, 4, base(), value ?? m.i32.const(0)),
+    m.i32.store(RedirectState.FLAGS, 4, base(), flags ?? m.i32.const(0)),
   ];
 }
 
@@ -176,7 +176,7 @@ function redirectSlot(ctx: LowerContext, kindExpr: Expr, kind: number | undefine
     ? m.if(isIfindex(), m.i32.load(0, 4, val()), idx())
     : kind === RedirectKind.IFINDEX ? m.i32.load(0, 4, val()) : idx();
   const found = m.block(null, [
-    ...setRedirect(ctx, m.local.get(kindL, i32), target, f.map()),
+    ...setRedirect(ctx, m.local.get(kindL, i32), target, f.map(), val()),
     m.local.set(r0, retConst(ctx, XdpAction.REDIRECT)),
   ]);
   const empty = m.block(null, [
@@ -184,7 +184,7 @@ function redirectSlot(ctx: LowerContext, kindExpr: Expr, kind: number | undefine
     m.local.set(r0, m.i64.and(flags(), m.i64.const(BigInt(ACTION_MASK)))),
   ]);
   const broadcast = m.block(null, [
-    ...setRedirect(ctx, m.i32.const(RedirectKind.BROADCAST), m.i32.const(0), f.map()),
+    ...setRedirect(ctx, m.i32.const(RedirectKind.BROADCAST), m.i32.const(0), f.map(), val(), m.i32.wrap(flags())),
     m.local.set(r0, retConst(ctx, XdpAction.REDIRECT)),
   ]);
   const decide = m.if(m.i32.and(isIfindex(), m.i64.ne(m.i64.and(flags(), m.i64.const(BigInt(BPF_F_BROADCAST))), m.i64.const(0n))),

@@ -22,7 +22,7 @@
  * Exports:
  *   run_batch(desc i32, n i32)   run the program once per descriptor desc + k*DESC_SIZE, k < n: clear the
  *                                redirect state, run, write the low 32 bits of r0 to Desc.ACTION and, for
- *                                XDP_REDIRECT, the recorded redirect kind/target (design.md §3)
+ *                                XDP_REDIRECT, the recorded redirect (arena-layout.ts REDIRECT_TO_DESC; design.md §3)
  *   ctx (global i32)             the descriptor being run (after a trap: the frame that faulted); a tail-call
  *                                target's instance gets it set by JS before entry (instance.ts enterTail)
  *   run(r1 i64, r2 i64, ctx i32) → i64

@@ -4,7 +4,7 @@
  */
 import binaryen from 'binaryen';
 import type { Insn } from '../src/ebpf/insn.js';
-import { DESC_SIZE, Desc, RedirectState } from '../src/vm/arena-layout.js';
+import { DESC_SIZE, Desc, REDIRECT_STATE_BYTES, REDIRECT_TO_DESC } from '../src/vm/arena-layout.js';
 import { XdpAction } from '../src/ebpf/opcodes.js';
 import { buildCfg } from './cfg.js';
 import type { SubProgram } from './cfg.js';
@@ -78,11 +78,7 @@ export function buildChainModule(w: ModuleWriter, stages: readonly ChainStage[],
   const body: number[] = [];
   stages.forEach((s, k) => {
     if (k > 0) {
-      body.push(
-        m.i32.store(RedirectState.KIND, 4, redirect(), m.i32.const(0)),
-        m.i32.store(RedirectState.TARGET, 4, redirect(), m.i32.const(0)),
-        m.i32.store(RedirectState.MAP, 4, redirect(), m.i32.const(0)),
-      );
+      body.push(...clearRedirectState(m, redirect));
       if (built.usesTailCall) body.push(m.i32.store(TAIL_CALL_COUNT_OFFSET, 4, m.global.get(Names.regs, i32), m.i32.const(0)));
     }
     body.push(m.local.set(R0, m.call(chainStagePrefix(k) + subProgramExport(0), args(), i64)));
@@ -129,6 +125,13 @@ function buildStages(
   return { subPrograms: cfgs[0]!, usesTailCall, usesProgTable };
 }
 
+/** Zero this CPU's RedirectState (bpf_redirect_info) before a frame or a chain stage runs. */
+function clearRedirectState(m: ModuleWriter['ir'], redirect: () => number): number[] {
+  const stores: number[] = [];
+  for (let off = 0; off < REDIRECT_STATE_BYTES; off += 4) stores.push(m.i32.store(off, 4, redirect(), m.i32.const(0)));
+  return stores;
+}
+
 function addEntryPoints(w: ModuleWriter, entry: string, usesTailCall: boolean): void {
   const m = w.ir;
   const i32 = binaryen.i32;
@@ -170,15 +173,11 @@ function addEntryPoints(w: ModuleWriter, entry: string, usesTailCall: boolean): 
     m.if(m.i32.lt_u(desc(), m.local.get(END, i32)), m.loop('next', m.block(null, [
       m.global.set(Names.ctx, desc()),
       ...resetTailCalls(),
-      m.i32.store(RedirectState.KIND, 4, redirect(), m.i32.const(0)),
-      m.i32.store(RedirectState.TARGET, 4, redirect(), m.i32.const(0)),
-      m.i32.store(RedirectState.MAP, 4, redirect(), m.i32.const(0)),
+      ...clearRedirectState(m, redirect),
       m.local.set(ACTION, m.i32.wrap(m.call(entry, [m.i64.extend_u(desc()), zero(), zero(), zero(), zero(), stackTop()], i64))),
       m.i32.store(Desc.ACTION, 4, desc(), m.local.get(ACTION, i32)),
-      m.if(m.i32.eq(m.local.get(ACTION, i32), m.i32.const(XdpAction.REDIRECT)), m.block(null, [
-        m.i32.store(Desc.REDIRECT_KIND, 4, desc(), m.i32.load(RedirectState.KIND, 4, redirect())),
-        m.i32.store(Desc.REDIRECT_TARGET, 4, desc(), m.i32.load(RedirectState.TARGET, 4, redirect())),
-      ])),
+      m.if(m.i32.eq(m.local.get(ACTION, i32), m.i32.const(XdpAction.REDIRECT)), m.block(null,
+        REDIRECT_TO_DESC.map(([from, to]) => m.i32.store(to, 4, desc(), m.i32.load(from, 4, redirect()))))),
       m.local.set(DESC, m.i32.add(desc(), m.i32.const(DESC_SIZE))),
       m.br('next', m.i32.lt_u(desc(), m.local.get(END, i32))),
     ]))),

@@ -31,7 +31,7 @@ export interface PreparedJitXdp extends PreparedXdp {
   readonly helperIds: ReadonlySet<number>;
   /**
    * Run the program over `n` descriptors at `desc` (DESC_SIZE apart) on `cpu` in one wasm call: per frame the
-   * redirect state is cleared, Desc.ACTION written and, for XDP_REDIRECT, Desc.REDIRECT_KIND/TARGET copied.
+   * redirect state is cleared, Desc.ACTION written and, for XDP_REDIRECT, the redirect fields copied (REDIRECT_TO_DESC).
    * A frame that faults (a helper's RuntimeFault, a wasm trap) gets Desc.ERROR = 1 and XDP_ABORTED, and
    * the batch resumes after it.
    */

@@ -7,7 +7,7 @@
  * the program runs with r1 = the descriptor, its u32 return value becomes the action, and for XDP_REDIRECT the
  * target bpf_redirect / bpf_redirect_map recorded is copied into the descriptor for the data plane.
  */
-import { Desc, DESC_SIZE, REDIRECT_STATE, RedirectState, cpuRegion } from '../vm/arena-layout.js';
+import { Desc, DESC_SIZE, REDIRECT_STATE, REDIRECT_STATE_BYTES, REDIRECT_TO_DESC, cpuRegion } from '../vm/arena-layout.js';
 import { Arena } from '../vm/arena.js';
 import { CaptureClock, WallClock, type Clock } from '../vm/clock.js';
 import { RuntimeFault } from '../vm/exec-types.js';
@@ -84,9 +84,7 @@ export async function createProcessor(memory: ArenaMemory, raw: unknown, _cpu: n
       const rs = (cpuRegion(cpu) + REDIRECT_STATE) >>> 2;
       for (let i = 0; i < n; i++) {
         const d = (descAddr + i * DESC_SIZE) >>> 2;
-        u32[rs + (RedirectState.KIND >> 2)] = 0;
-        u32[rs + (RedirectState.TARGET >> 2)] = 0;
-        u32[rs + (RedirectState.MAP >> 2)] = 0;
+        u32.fill(0, rs, rs + (REDIRECT_STATE_BYTES >> 2));
         if (batchClock) clock.enterFrame(batchClock.tsNs[i]!);
         let action: number;
         try {
@@ -98,8 +96,7 @@ export async function createProcessor(memory: ArenaMemory, raw: unknown, _cpu: n
         }
         u32[d + (Desc.ACTION >> 2)] = action;
         if (action === XdpAction.REDIRECT) {
-          u32[d + (Desc.REDIRECT_KIND >> 2)] = u32[rs + (RedirectState.KIND >> 2)]!;
-          u32[d + (Desc.REDIRECT_TARGET >> 2)] = u32[rs + (RedirectState.TARGET >> 2)]!;
+          for (const [from, to] of REDIRECT_TO_DESC) u32[d + (to >> 2)] = u32[rs + (from >> 2)]!;
         }
       }
     },

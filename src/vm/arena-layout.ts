@@ -38,8 +38,15 @@
  *  +12 u32 ingress_ifindex +16 u32 rx_queue_index  +20 u32 egress_ifindex      ← struct xdp_md
  *  +24 u32 action (out)    +28 u32 redirect kind   +32 u32 redirect target (out)
  *  +36 u32 slot address    +40 u32 fragments' total length (multi-buffer)    +44 u32 fragments address
- *  +48 u32 error code (out, 0 = none)              +52..63 reserved
+ *  +48 u32 error code (out, 0 = none)              +52 u32 redirect map (out)
+ *  +56 u32 redirect value (out)                     +60 u32 redirect flags (out)
  * ```
+ * The redirect fields (valid when action = XDP_REDIRECT) are the kernel's bpf_redirect_info as
+ * __bpf_xdp_redirect_map leaves it, for delivery (src/dataplane/devmap-delivery.ts, dev_map_enqueue[_multi]):
+ * `map` the map header address (0 for bpf_redirect), `value` the slot's value address the lookup found
+ * (ri->tgt_value: for a DEVMAP/DEVMAP_HASH target its struct bpf_devmap_val, whose second word names the
+ * devmap program; 0 when none), `flags` the helper's flags when BPF_F_BROADCAST is among them (ri->flags:
+ * BPF_F_BROADCAST = 1 << 3, BPF_F_EXCLUDE_INGRESS = 1 << 4, plus the action bits), else 0.
  */
 export const NULL_GUARD = 0x1_0000;
 export const CONTROL_BLOCK = 0x1_0000;
@@ -72,6 +79,7 @@ export const DESC_SIZE = 64;
 export const Desc = {
   DATA: 0, DATA_END: 4, DATA_META: 8, INGRESS_IFINDEX: 12, RX_QUEUE_INDEX: 16, EGRESS_IFINDEX: 20,
   ACTION: 24, REDIRECT_KIND: 28, REDIRECT_TARGET: 32, SLOT: 36, FRAGS_LEN: 40, FRAGS_ADDR: 44, ERROR: 48,
+  REDIRECT_MAP: 52, REDIRECT_VALUE: 56, REDIRECT_FLAGS: 60,
 } as const;
 /** sizeof(struct xdp_md): ctx accesses beyond it are rejected by the verifier. */
 export const XDP_MD_SIZE = 24;
@@ -79,12 +87,28 @@ export const XDP_MD_SIZE = 24;
 /** Redirect kinds written by bpf_redirect / bpf_redirect_map into the descriptor. */
 export const RedirectKind = { NONE: 0, IFINDEX: 1, CPU: 2, XSK: 3, BROADCAST: 4 } as const;
 
+/** bpf_redirect_map flags (uapi/linux/bpf.h) that ask for delivery to every device of the map. */
+export const BPF_F_BROADCAST = 1 << 3;
+export const BPF_F_EXCLUDE_INGRESS = 1 << 4;
+
 /**
  * Per-CPU redirect state at cpuRegion(cpu) + REDIRECT_STATE (the kernel's bpf_redirect_info): written by
  * bpf_redirect / bpf_redirect_map, cleared by the runner before each frame, read when the program returns
  * XDP_REDIRECT.
  * ```
  *  +0 u32 kind (RedirectKind)   +4 u32 target (ifindex, cpu or xsk queue)   +8 u32 map address (0: none)
+ *  +12 u32 value address (ri->tgt_value, 0: none)                           +16 u32 flags (ri->flags)
  * ```
  */
-export const RedirectState = { KIND: 0, TARGET: 4, MAP: 8 } as const;
+export const RedirectState = { KIND: 0, TARGET: 4, MAP: 8, VALUE: 12, FLAGS: 16 } as const;
+/** Bytes of RedirectState a runner clears before each frame. */
+export const REDIRECT_STATE_BYTES = 20;
+
+/**
+ * What a runner copies from RedirectState into the descriptor when the program returned XDP_REDIRECT
+ * (interpreter, JIT run_batch and the data plane's processor all use this one list).
+ */
+export const REDIRECT_TO_DESC: readonly (readonly [state: number, desc: number])[] = [
+  [RedirectState.KIND, Desc.REDIRECT_KIND], [RedirectState.TARGET, Desc.REDIRECT_TARGET], [RedirectState.MAP, Desc.REDIRECT_MAP],
+  [RedirectState.VALUE, Desc.REDIRECT_VALUE], [RedirectState.FLAGS, Desc.REDIRECT_FLAGS],
+];

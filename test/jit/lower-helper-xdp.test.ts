@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Arena } from '../../src/vm/arena.js';
 import { MapType } from '../../src/ebpf/object-spec.js';
 import { Class, JmpOp, PseudoSrc } from '../../src/ebpf/opcodes.js';
-import { DESC_SIZE, Desc, FRAME_SLOT_SIZE, REDIRECT_STATE, XDP_PACKET_HEADROOM, cpuRegion } from '../../src/vm/arena-layout.js';
+import { DESC_SIZE, Desc, FRAME_SLOT_SIZE, REDIRECT_STATE, REDIRECT_STATE_BYTES, XDP_PACKET_HEADROOM, cpuRegion } from '../../src/vm/arena-layout.js';
 import { FRAG_SIZE, FRAG_TABLE_SIZE } from '../../src/vm/helpers/xdp-buff.js';
 import { buildHelpers } from '../../src/vm/helpers/helper-table.js';
 import type { HelperEnv } from '../../src/vm/helpers/helper-env.js';
@@ -89,6 +89,8 @@ function placeFrame(f: Fixture, shape: FrameShape): void {
   u32[rs >>> 2] = 0xdead;
   u32[(rs + 4) >>> 2] = 0xbeef;
   u32[(rs + 8) >>> 2] = 0xfeed;
+  u32[(rs + 12) >>> 2] = 0xface;
+  u32[(rs + 16) >>> 2] = 0xcafe;
 }
 
 /** Arena bytes a helper may touch. */
@@ -97,7 +99,7 @@ function snapshot(f: Fixture): Uint8Array[] {
   const rs = cpuRegion(CPU) + REDIRECT_STATE;
   return [
     u8.slice(f.desc, f.desc + DESC_SIZE), u8.slice(f.slot, f.slot + FRAME_SLOT_SIZE), u8.slice(f.fragTable, f.fragTable + FRAG_TABLE_SIZE),
-    u8.slice(f.fragPage, f.fragPage + FRAG_SIZE), u8.slice(f.buf, f.buf + 512), u8.slice(rs, rs + 16),
+    u8.slice(f.fragPage, f.fragPage + FRAG_SIZE), u8.slice(f.buf, f.buf + 512), u8.slice(rs, rs + REDIRECT_STATE_BYTES),
   ];
 }
 

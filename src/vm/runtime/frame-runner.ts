@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  DESC_SIZE, Desc, FRAME_SLOT_SIZE, MAX_LINEAR, REDIRECT_STATE, RedirectKind, RedirectState, XDP_PACKET_HEADROOM, cpuRegion,
+  DESC_SIZE, Desc, FRAME_SLOT_SIZE, MAX_LINEAR, REDIRECT_STATE, REDIRECT_STATE_BYTES, REDIRECT_TO_DESC, RedirectKind, RedirectState,
+  XDP_PACKET_HEADROOM, cpuRegion,
 } from '../arena-layout.js';
 import { RuntimeFault } from '../exec-types.js';
 import { FRAG_SIZE, FRAG_TABLE_SIZE, FragTable, MAX_FRAGS, XdpBuff } from '../helpers/xdp-buff.js';
@@ -137,12 +138,15 @@ export class FrameRunner {
     w(Desc.ACTION, 0);
     w(Desc.REDIRECT_KIND, RedirectKind.NONE);
     w(Desc.REDIRECT_TARGET, 0);
+    w(Desc.REDIRECT_MAP, 0);
+    w(Desc.REDIRECT_VALUE, 0);
+    w(Desc.REDIRECT_FLAGS, 0);
     w(Desc.SLOT, this.slot);
     w(Desc.FRAGS_LEN, rest);
     w(Desc.FRAGS_ADDR, nFrags > 0 ? this.fragTable : 0);
     w(Desc.ERROR, 0);
     const rs = cpuRegion(this.cpu) + REDIRECT_STATE;
-    arena.u8.fill(0, rs + RedirectState.KIND, rs + RedirectState.MAP + 4);
+    arena.u8.fill(0, rs, rs + REDIRECT_STATE_BYTES);
   }
 
   private placeFrags(rest: Uint8Array, nFrags: number): void {
@@ -168,8 +172,7 @@ export class FrameRunner {
     const rs = cpuRegion(this.cpu) + REDIRECT_STATE;
     const kind = u32[(rs + RedirectState.KIND) >>> 2]!;
     const target = u32[(rs + RedirectState.TARGET) >>> 2]!;
-    u32[(this.desc + Desc.REDIRECT_KIND) >>> 2] = kind;
-    u32[(this.desc + Desc.REDIRECT_TARGET) >>> 2] = target;
+    for (const [from, to] of REDIRECT_TO_DESC) u32[(this.desc + to) >>> 2] = u32[(rs + from) >>> 2]!;
     switch (kind) {
       case RedirectKind.IFINDEX: return { ifindex: target };
       case RedirectKind.CPU: return { cpu: target };
