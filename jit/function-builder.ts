@@ -76,6 +76,8 @@ class FunctionLowering implements LowerContext {
   private readonly maps = new Map<number, number>();
   /** Per basic block: registers known to hold a map value address (LD_IMM64 src=2). */
   private readonly values = new Map<number, number>();
+  /** Per basic block: registers known to hold a callback's first slot (LD_IMM64 src=4). */
+  private readonly callbacks = new Map<number, number>();
 
   constructor(
     readonly m: IrBuilder,
@@ -152,6 +154,14 @@ class FunctionLowering implements LowerContext {
     return this.maps.get(reg);
   }
 
+  knownCallback(reg: number): number | undefined {
+    return this.callbacks.get(reg);
+  }
+
+  subProgramFunction(slot: number): string {
+    return (this.options.functionPrefix ?? '') + subProgramExport(slot);
+  }
+
   /** Statements of one non-terminator instruction (temps are per instruction, so the pools reset here). */
   lowerInsn(insn: Insn, at: number): Expr {
     this.i64Used = 0;
@@ -160,9 +170,11 @@ class FunctionLowering implements LowerContext {
     for (const r of writtenRegisters(insn)) {
       this.maps.delete(r);
       this.values.delete(r);
+      this.callbacks.delete(r);
     }
     if (insn.code === OP_LD_IMM64 && insn.src === PseudoSrc.MAP_FD) this.maps.set(insn.dst, Number(imm64At(this.insns, at)));
     if (insn.code === OP_LD_IMM64 && insn.src === PseudoSrc.MAP_VALUE) this.values.set(insn.dst, Number(imm64At(this.insns, at)));
+    if (insn.code === OP_LD_IMM64 && insn.src === PseudoSrc.FUNC) this.callbacks.set(insn.dst, at + insn.imm + 1);
     return stmt;
   }
 
@@ -213,7 +225,7 @@ class FunctionLowering implements LowerContext {
     if (insn.src === CallSrc.PSEUDO_CALL) {
       const args = [1, 2, 3, 4, 5].map((r) => this.get(r));
       args.push(m.i64.sub(this.get(10), m.i64.const(BigInt(STACK_FRAME_SIZE))));
-      return this.set(0, m.call((this.options.functionPrefix ?? '') + subProgramExport(at + insn.imm + 1), args, binaryen.i64));
+      return this.set(0, m.call(this.subProgramFunction(at + insn.imm + 1), args, binaryen.i64));
     }
     if (insn.src === CallSrc.KFUNC) throw new JitCompileError('kfunc calls are not supported', this.program, at);
     const inline = this.options.inlineHelper?.(this, insn.imm, at);
@@ -252,6 +264,7 @@ class FunctionLowering implements LowerContext {
       const stmts: Expr[] = [];
       this.maps.clear();
       this.values.clear();
+      this.callbacks.clear();
       const last = lastSlot(insns, b.start, b.end);
       for (let i = b.start; i < b.end; i += slotWidth(insns[i]!)) {
         if (i === last && b.term.kind !== 'fallthrough' && b.term.kind !== 'falloff') break;

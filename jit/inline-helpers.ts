@@ -20,6 +20,7 @@ import type { IrBuilder } from './ir-builder.js';
 import { HelperId } from './module-abi.js';
 import { lowerXdpHelper } from './lower-helper-xdp.js';
 import { lowerQueueHelper } from './lower-helper-queue.js';
+import { lowerCallbackHelper } from './lower-helper-callback.js';
 import { lowerMapOfMapsLookup, lowerDynamicLookup } from './lower-helper-map.js';
 import { readMapLayout, type ArrayLayout, type HashLayout } from './map-layout.js';
 
@@ -27,7 +28,7 @@ import { readMapLayout, type ArrayLayout, type HashLayout } from './map-layout.j
 export function createInlineHelpers(u32: Uint32Array): InlineHelper {
   return (ctx, helperId, at) => {
     if (helperId === HelperId.GET_SMP_PROCESSOR_ID) return ctx.m.i64.extend_u(ctx.m.global.get(Names.cpu, binaryen.i32));
-    if (helperId !== HelperId.MAP_LOOKUP_ELEM) return lowerXdpHelper(ctx, helperId, at, u32) ?? lowerQueueHelper(ctx, helperId, u32);
+    if (helperId !== HelperId.MAP_LOOKUP_ELEM) return lowerXdpHelper(ctx, helperId, at, u32) ?? lowerQueueHelper(ctx, helperId, u32) ?? lowerCallbackHelper(ctx, helperId, at, u32);
     const mapAddr = ctx.knownMap(1);
     if (mapAddr === undefined) return lowerDynamicLookup(ctx, at);
     const layout = readMapLayout(u32, mapAddr);

@@ -3,6 +3,7 @@
  * from the function being built: an expression builder (either backend), eBPF registers as i64 locals,
  * scratch locals, and the per-block facts the lowerings specialise on.
  */
+import type { Insn } from '../src/ebpf/insn.js';
 import type { Expr, IrBuilder, ValueType } from './ir-builder.js';
 
 export type { Expr } from './ir-builder.js';
@@ -35,6 +36,15 @@ export interface LowerContext {
    * loaded it and nothing wrote `reg` since.
    */
   knownMap(reg: number): number | undefined;
+  /**
+   * The first slot of the callback sub-program `reg` holds, when an LD_IMM64 src=4 (BPF_PSEUDO_FUNC) earlier
+   * in the same basic block loaded it and nothing wrote `reg` since (clang's way of passing a callback).
+   */
+  knownCallback(reg: number): number | undefined;
+  /** The program's instructions (a lowering may inspect a callback sub-program's code). */
+  readonly insns: readonly Insn[];
+  /** The wasm function of the sub-program starting at `slot` (its name, prefixed in a fused chain). */
+  subProgramFunction(slot: number): string;
   /**
    * The value a load of `size` bytes at reg+off reads, when `reg` holds an address loaded by an LD_IMM64
    * src=2 earlier in the same block and the bytes lie in read-only data the module is specialised on
