@@ -1,6 +1,6 @@
 /**
  * BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH, DEVMAP_HASH (values: u32 ifindex or struct
- * bpf_devmap_val, ifindex non-zero, written by userspace only) and HASH_OF_MAPS (value: the inner map's
+ * bpf_devmap_val naming a devmap program, ifindex non-zero, written by userspace only: devmap-value.ts) and HASH_OF_MAPS (value: the inner map's
  * header address, which a program's lookup returns), preallocated as the kernel's default (no
  * BPF_F_NO_PREALLOC): every entry exists from creation, on a free list; bucket chains link the entries in use.
  *
@@ -53,6 +53,7 @@ import type { Arena } from '../arena.js';
 import { MapType } from '../../ebpf/object-spec.js';
 import type { BpfMap, MapEntry } from './bpf-map.js';
 import { Errno } from './errno.js';
+import { devmapStoredValue } from './devmap-value.js';
 import { keyHash } from './key-hash.js';
 import { copyValue, copyValueLocked } from './value-copy.js';
 import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, readParams, roundUp, writeHeader } from './map-header.js';
@@ -68,12 +69,6 @@ export const HashEntry = { NEXT: 0, HASH: 4, KEY: 8 } as const;
 /** Kernel: key_size > MAX_BPF_STACK is -E2BIG. */
 const MAX_KEY_SIZE = 512;
 const PERCPU_MAX_VALUE = 32768;
-
-/** A DEVMAP_HASH value: a non-zero ifindex, and no attached program (devmap programs are not run here). */
-function devmapValueOk(v: Uint8Array): boolean {
-  const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-  return v.length >= 4 && dv.getUint32(0, true) !== 0 && (v.length < 8 || dv.getUint32(4, true) === 0);
-}
 
 const nextPow2 = (n: number): number => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
 
@@ -201,7 +196,12 @@ export class HashMap implements BpfMap {
 
   write(key: Uint8Array, values: readonly Uint8Array[], flags: number): number {
     if (values.length !== 1 && values.length !== this.ncpus) return -Errno.EINVAL;
-    if (this.params.type === MapType.DEVMAP_HASH && !devmapValueOk(values[0]!)) return -Errno.EINVAL;
+    if (this.params.type === MapType.DEVMAP_HASH) {
+      // struct bpf_devmap_val as the kernel stores it (devmap-value.ts).
+      const stored = devmapStoredValue(values[0]!, this.params.valueSize, true);
+      if (typeof stored === 'number') return stored;
+      values = [stored];
+    }
     return this.upsert(key, flags, (_u8, slots, isNew) => {
       for (let c = 0; c < this.ncpus; c++) this.store(slots + c * this.stride, values[values.length === 1 ? 0 : c]!, flags, isNew);
     });

@@ -13,7 +13,9 @@
  *       └──────────────────────────────┘
  * ```
  * Slot values by type (what userspace writes and reads back):
- *  - DEVMAP: u32 ifindex, or struct bpf_devmap_val { u32 ifindex; u32 prog fd/id }; ifindex 0 empties the slot.
+ *  - DEVMAP: u32 ifindex, or struct bpf_devmap_val { u32 ifindex; u32 prog fd/id } (devmap-value.ts: the
+ *    program is named by the daemon's program id, run on each frame before it leaves); ifindex 0 empties
+ *    the slot.
  *  - CPUMAP: u32 qsize, or struct bpf_cpumap_val { u32 qsize; u32 prog fd/id }; qsize 0 empties the slot.
  *  - XSKMAP: u32 consumer id (a socket fd in the kernel).
  *  - PROG_ARRAY: u32 program id in the runtime (1-based, runtime.ts); userspace reads it back as the id.
@@ -21,8 +23,7 @@
  *    itself (the kernel returns the inner `struct bpf_map *`), usable with the map helpers.
  *  - PERF_EVENT_ARRAY: u32 reader id (a perf event fd in the kernel); an empty slot makes
  *    bpf_perf_event_output return -ENOENT, as it does under BPF_PROG_TEST_RUN where nobody reads.
- * Attached programs (devmap/cpumap second words) are refused with -EINVAL: devmap/cpumap programs are not
- * run. Kernel rules mirrored: flags > BPF_EXIST -EINVAL; index ≥ max_entries -E2BIG (update) / -EINVAL
+ * CPUMAP programs (a non-zero second word) are refused with -EINVAL: cpumap programs are not run. Kernel rules mirrored: flags > BPF_EXIST -EINVAL; index ≥ max_entries -E2BIG (update) / -EINVAL
  * (delete); BPF_NOEXIST -EEXIST (as arrays do); CPUMAP qsize > 16384 -EOVERFLOW, a CPU that does not exist
  * -ENODEV. XSKMAP (xsk_map_update_elem) checks the slot instead: BPF_NOEXIST on a filled slot -EEXIST,
  * BPF_EXIST on an empty one -ENOENT. The fd arrays — PROG_ARRAY, PERF_EVENT_ARRAY, ARRAY_OF_MAPS
@@ -34,6 +35,7 @@ import type { Arena } from '../arena.js';
 import { MapType } from '../../ebpf/object-spec.js';
 import type { BpfMap } from './bpf-map.js';
 import { Errno } from './errno.js';
+import { devmapStoredValue } from './devmap-value.js';
 import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, readParams, roundUp, writeHeader } from './map-header.js';
 
 export const SlotArrayHdr = { PRESENT: 64 } as const;
@@ -135,11 +137,16 @@ export class SlotArrayMap implements BpfMap {
       if (filled && flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
       if (!filled && flags === UpdateFlag.EXIST) return -Errno.ENOENT;
     } else if (flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
-    const v = values[0];
+    let v = values[0];
     if (values.length !== 1 || !v || v.length < this.params.valueSize) return -Errno.EINVAL;
+    if (this.params.type === MapType.DEVMAP) {
+      const stored = devmapStoredValue(v, this.params.valueSize, false);
+      if (typeof stored === 'number') return stored;
+      v = stored;
+    }
     const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
     const first = dv.getUint32(0, true);
-    if (this.params.valueSize === 8 && dv.getUint32(4, true) !== 0) return -Errno.EINVAL;
+    if (this.params.type !== MapType.DEVMAP && this.params.valueSize === 8 && dv.getUint32(4, true) !== 0) return -Errno.EINVAL;
     let present = true;
     switch (this.params.type) {
       case MapType.DEVMAP: present = first !== 0; break;

@@ -180,17 +180,21 @@ function runSlotModel(c: SlotCase, seed: number): void {
       const value = new Uint8Array(c.valueSize);
       const word = Math.floor(rand() * 5); // 0 empties a DEVMAP / CPUMAP slot
       new DataView(value.buffer).setUint32(0, word, true);
-      if (c.valueSize === 8 && rand() < 0.2) value[4] = 1; // an attached devmap/cpumap program: refused
+      // struct bpf_devmap_val's bpf_prog: program id 1, or fd -1 (libbpf's "none", read back as id 0).
+      const progWord = c.valueSize === 8 ? [0, 0, 0, 1, 0xffffffff][Math.floor(rand() * 5)]! : 0;
+      if (c.valueSize === 8) new DataView(value.buffer).setUint32(4, progWord, true);
       const filled = model.has(i);
       let want = 0;
       if (flags > 2 || (c.fdArray && flags !== 0)) want = -Errno.EINVAL;
       else if (i >= maxEntries) want = -Errno.E2BIG;
       else if (c.type === MapType.XSKMAP ? flags === 1 && filled : flags === 1) want = -Errno.EEXIST;
       else if (c.type === MapType.XSKMAP && flags === 2 && !filled) want = -Errno.ENOENT;
-      else if (value[4] === 1) want = -Errno.EINVAL;
+      // devmap.c: "can not specify fd if ifindex is 0"; CPUMAP programs are not run here: refused.
+      else if (c.type === MapType.DEVMAP ? word === 0 && progWord === 1 : progWord !== 0) want = -Errno.EINVAL;
       assert.equal(map.write(key, [value], flags), want, `step ${step} write ${i}=${hex(value)} flags ${flags}`);
       if (want === 0) {
         const empties = word === 0 && (c.type === MapType.DEVMAP || c.type === MapType.CPUMAP);
+        if (progWord === 0xffffffff) value.fill(0, 4, 8);
         if (empties) model.delete(i); else model.set(i, hex(value));
       }
     } else if (op < 0.7) {

@@ -52,7 +52,13 @@ test('DEVMAP / CPUMAP / PROG_ARRAY slots: empty slots read as absent; kernel err
   assert.equal(dev.lookup(u32(1), 0), 0);
   assert.equal(dev.write(u32(1), [Uint8Array.of(5, 0, 0, 0, 0, 0, 0, 0)], 0), 0);
   assert.equal(a.u32[dev.lookup(u32(1), 0) >>> 2], 5);
-  assert.equal(dev.write(u32(2), [Uint8Array.of(5, 0, 0, 0, 9, 0, 0, 0)], 0), -Errno.EINVAL); // attached program
+  // struct bpf_devmap_val naming devmap program 9 (devmap-value.ts); fd -1 is "no program", read back as 0.
+  assert.equal(dev.write(u32(2), [Uint8Array.of(5, 0, 0, 0, 9, 0, 0, 0)], 0), 0);
+  assert.deepEqual(dev.read(u32(2))?.map(hex), [hex(Uint8Array.of(5, 0, 0, 0, 9, 0, 0, 0))]);
+  assert.equal(dev.write(u32(2), [Uint8Array.of(5, 0, 0, 0, 0xff, 0xff, 0xff, 0xff)], 0), 0);
+  assert.deepEqual(dev.read(u32(2))?.map(hex), [hex(Uint8Array.of(5, 0, 0, 0, 0, 0, 0, 0))]);
+  assert.equal(dev.write(u32(3), [Uint8Array.of(0, 0, 0, 0, 9, 0, 0, 0)], 0), -Errno.EINVAL); // program without ifindex
+  assert.equal(dev.delete(u32(2)), 0);
   assert.equal(dev.write(u32(4), [new Uint8Array(8)], 0), -Errno.E2BIG);
   assert.equal(dev.write(u32(1), [new Uint8Array(8)], 0), 0); // ifindex 0 empties the slot
   assert.deepEqual(dev.keys(), []);
@@ -65,6 +71,12 @@ test('DEVMAP / CPUMAP / PROG_ARRAY slots: empty slots read as absent; kernel err
   assert.equal(dh.write(u32(100), [u32(0)], 0), -Errno.EINVAL);
   assert.equal(dh.write(u32(100), [u32(3)], 0), 0);
   assert.equal(dh.update(u32(101), u32(3), 0, 0), -Errno.EOPNOTSUPP);
+  const dh8 = createMap(a, { name: 'dh8', type: MapType.DEVMAP_HASH, keySize: 4, valueSize: 8, maxEntries: 2, flags: 0 });
+  assert.equal(dh8.write(u32(7), [Uint8Array.of(3, 0, 0, 0, 4, 0, 0, 0)], 0), 0);
+  assert.deepEqual(dh8.read(u32(7))?.map(hex), [hex(Uint8Array.of(3, 0, 0, 0, 4, 0, 0, 0))]);
+  assert.equal(dh8.write(u32(8), [Uint8Array.of(3, 0, 0, 0, 0xff, 0xff, 0xff, 0xff)], 0), 0);
+  assert.deepEqual(dh8.read(u32(8))?.map(hex), [hex(Uint8Array.of(3, 0, 0, 0, 0, 0, 0, 0))]);
+  assert.equal(dh8.write(u32(9), [Uint8Array.of(0, 0, 0, 0, 4, 0, 0, 0)], 0), -Errno.EINVAL);
 });
 
 test('QUEUE is FIFO, STACK is LIFO; full → E2BIG unless BPF_EXIST overwrites the oldest; empty → ENOENT', () => {
