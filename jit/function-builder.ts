@@ -162,6 +162,20 @@ class FunctionLowering implements LowerContext {
     return (this.options.functionPrefix ?? '') + subProgramExport(slot);
   }
 
+  private programMapList: number[] | undefined;
+
+  programMaps(): readonly number[] {
+    if (this.programMapList === undefined) {
+      const seen = new Set<number>();
+      for (let i = 0; i < this.insns.length; i += slotWidth(this.insns[i]!)) {
+        const insn = this.insns[i]!;
+        if (insn.code === OP_LD_IMM64 && insn.src === PseudoSrc.MAP_FD) seen.add(Number(imm64At(this.insns, i)));
+      }
+      this.programMapList = [...seen];
+    }
+    return this.programMapList;
+  }
+
   /** Statements of one non-terminator instruction (temps are per instruction, so the pools reset here). */
   lowerInsn(insn: Insn, at: number): Expr {
     this.i64Used = 0;

@@ -5,15 +5,20 @@
  *    layout in src/vm/maps/array.ts (index ≥ max_entries → NULL, kernel array_map_lookup_elem);
  *  - bpf_map_lookup_elem on a HASH / PERCPU_HASH known at compile time: a wasm function per map walking
  *    the bucket chain of src/vm/maps/hash.ts with the same MurmurHash3 as src/vm/maps/key-hash.ts, reading
- *    chain links with atomic loads as the TS side does (entries are published by an atomic head store).
+ *    chain links with atomic loads as the TS side does (entries are published by an atomic head store);
+ *    on an LRU_HASH / LRU_PERCPU_HASH a hit sets the entry's reference bit atomically (an exchange whose
+ *    result is dropped: the IR has no atomic store), as HashMap.lookup's Atomics.store does (the kernel's
+ *    bpf_lru_node_set_ref);
+ *  - bpf_map_lookup_elem on an LPM_TRIE known at compile time (jit/lower-map-lpm.ts);
  *  - the XDP helpers of jit/lower-helper-xdp.ts (redirect, redirect_map, adjust_head/meta/tail, buff_len,
  *    load/store_bytes) and the QUEUE / STACK helpers of jit/lower-helper-queue.ts (push, pop, peek);
  *  - lookups in an ARRAY_OF_MAPS, and in a map known only at run time (jit/lower-helper-map.ts).
  * "Known at compile time" means r1 was loaded by an LD_IMM64 src=1 earlier in the same basic block, which
- * is how clang emits every map helper call.
+ * is how clang emits most map helper calls; a call site several of the program's maps reach tests r1
+ * against each of them at run time (jit/lower-map-dispatch.ts).
  */
 import binaryen from 'binaryen';
-import { Bucket, BUCKET_SIZE, HashEntry } from '../src/vm/maps/hash.js';
+import { Bucket, BUCKET_SIZE, HashEntry, LruNode } from '../src/vm/maps/hash.js';
 import { Names, type InlineHelper } from './function-builder.js';
 import type { Expr, LowerContext } from './lower-context.js';
 import type { IrBuilder } from './ir-builder.js';
@@ -23,18 +28,24 @@ import { lowerQueueHelper } from './lower-helper-queue.js';
 import { lowerCallbackHelper } from './lower-helper-callback.js';
 import { lowerMapOfMapsLookup, lowerDynamicLookup } from './lower-helper-map.js';
 import { readMapLayout, type ArrayLayout, type HashLayout } from './map-layout.js';
+import { lpmLookup } from './lower-map-lpm.js';
+import { lowerPerMap } from './lower-map-dispatch.js';
 
 /** Inline helpers specialised on the maps whose headers `u32` (a view of the arena) holds. */
 export function createInlineHelpers(u32: Uint32Array): InlineHelper {
   return (ctx, helperId, at) => {
     if (helperId === HelperId.GET_SMP_PROCESSOR_ID) return ctx.m.i64.extend_u(ctx.m.global.get(Names.cpu, binaryen.i32));
     if (helperId !== HelperId.MAP_LOOKUP_ELEM) return lowerXdpHelper(ctx, helperId, at, u32) ?? lowerQueueHelper(ctx, helperId, u32) ?? lowerCallbackHelper(ctx, helperId, at, u32);
-    const mapAddr = ctx.knownMap(1);
-    if (mapAddr === undefined) return lowerDynamicLookup(ctx, at);
-    const layout = readMapLayout(u32, mapAddr);
-    if (layout === undefined) return lowerMapOfMapsLookup(ctx, mapAddr, u32);
-    return layout.kind === 'array' ? arrayLookup(ctx, layout) : hashLookup(ctx, layout, mapAddr);
+    return lowerPerMap(ctx, (mapAddr) => lookupIn(ctx, u32, mapAddr), () => lowerDynamicLookup(ctx, at)) ?? lowerDynamicLookup(ctx, at);
   };
+}
+
+/** bpf_map_lookup_elem specialised on the map at `mapAddr`, or undefined when its type is not lowered. */
+function lookupIn(ctx: LowerContext, u32: Uint32Array, mapAddr: number): Expr | undefined {
+  const layout = readMapLayout(u32, mapAddr);
+  if (layout === undefined) return lowerMapOfMapsLookup(ctx, mapAddr, u32);
+  if (layout.kind === 'lpm') return lpmLookup(ctx, layout);
+  return layout.kind === 'array' ? arrayLookup(ctx, layout) : hashLookup(ctx, layout, mapAddr);
 }
 
 function arrayLookup(ctx: LowerContext, l: ArrayLayout): Expr {
@@ -116,7 +127,9 @@ function hashLookupBody(m: IrBuilder, l: HashLayout): Expr {
     : m.i32.add(e(), m.i32.const(l.valueOff));
   body.push(m.loop('chain', m.block(null, [
     m.if(m.i32.eqz(e()), m.return(m.i32.const(0))),
-    m.if(m.i32.and(m.i32.eq(m.i32.load(HashEntry.HASH, 4, e()), h()), keyEquals(m, l.keySize, e, key)), m.return(value)),
+    m.if(m.i32.and(m.i32.eq(m.i32.load(HashEntry.HASH, 4, e()), h()), keyEquals(m, l.keySize, e, key)), l.lruOff === 0
+      ? m.return(value)
+      : m.block(null, [m.drop(m.i32.atomic.rmw.xchg(l.lruOff + LruNode.REF, e(), m.i32.const(1))), m.return(value)])),
     m.local.set(E, m.i32.atomic.load(HashEntry.NEXT, e())),
     m.br('chain'),
   ])));

@@ -46,6 +46,12 @@ export interface LowerContext {
   /** The wasm function of the sub-program starting at `slot` (its name, prefixed in a fused chain). */
   subProgramFunction(slot: number): string;
   /**
+   * The arena addresses of every map an LD_IMM64 src=1 of the program loads, in order of first appearance:
+   * the maps a call site whose map is not known in its block may be given (besides inner maps of map-in-map
+   * lookups), which a lowering can test for at run time (jit/lower-map-dispatch.ts).
+   */
+  programMaps(): readonly number[];
+  /**
    * The value a load of `size` bytes at reg+off reads, when `reg` holds an address loaded by an LD_IMM64
    * src=2 earlier in the same block and the bytes lie in read-only data the module is specialised on
    * (frozen `.rodata`, as libbpf freezes it before load); undefined otherwise.

@@ -46,7 +46,8 @@ export function lowerCallbackHelper(ctx: LowerContext, helperId: number, at: num
   const mapAddr = ctx.knownMap(1);
   if (mapAddr === undefined) return undefined;
   const layout = readMapLayout(u32, mapAddr);
-  if (layout === undefined) return undefined;
+  // LPM tries and LRU hashes (which readMapLayout also describes) keep the trampoline here.
+  if (layout === undefined || layout.kind === 'lpm' || (layout.kind === 'hash' && layout.lruOff !== 0)) return undefined;
   if (layout.kind === 'array') return forEachArray(ctx, callback, layout, mapAddr, at);
   if (mayChangeMaps(ctx, callback)) return undefined;
   return forEachHash(ctx, callback, layout, mapAddr, u32[(mapAddr + MapHdr.MAX_ENTRIES) >>> 2]!, at);

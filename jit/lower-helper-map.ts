@@ -13,9 +13,8 @@
 import binaryen from 'binaryen';
 import { MapType } from '../src/ebpf/object-spec.js';
 import { MapHdr } from '../src/vm/maps/map-header.js';
-import { HashHdr } from '../src/vm/maps/hash.js';
 import { hashLookup } from './inline-helpers.js';
-import type { HashLayout } from './map-layout.js';
+import { readHashLayout } from './map-layout.js';
 import { SlotArrayHdr } from '../src/vm/maps/slot-array.js';
 import { Names } from './function-builder.js';
 import type { Expr, LowerContext } from './lower-context.js';
@@ -32,10 +31,7 @@ export function lowerMapOfMapsLookup(ctx: LowerContext, mapAddr: number, u32: Ui
   const { m } = ctx;
   if (hdr(MapHdr.TYPE) === MapType.HASH_OF_MAPS) {
     // HashMap.lookup: the entry's value is the inner map's header address, and that is what a lookup returns.
-    const layout: HashLayout = {
-      kind: 'hash', perCpu: false, keySize: hdr(MapHdr.KEY_SIZE), nBuckets: hdr(HashHdr.N_BUCKETS), buckets: hdr(HashHdr.BUCKETS),
-      valueOff: hdr(HashHdr.VALUE_OFF), stride: hdr(MapHdr.VALUE_STRIDE), seed: hdr(HashHdr.SEED),
-    };
+    const layout = readHashLayout(u32, mapAddr)!;
     const value = ctx.tempI32();
     return m.block(null, [
       m.local.set(value, m.i32.wrap(hashLookup(ctx, layout, mapAddr))),

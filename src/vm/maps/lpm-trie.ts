@@ -3,12 +3,13 @@
  * prefixlen; u8 data[] }`; a lookup returns the value of the longest stored prefix that matches the
  * key's data within the key's own prefix length.
  *
- * Stored as a table of max_entries slots scanned in full (the kernel's trie is a search structure over the
- * same entries; with the kernel's sizes — hundreds of prefixes — a scan is as fast in practice and keeps the
- * layout trivial for the JIT):
+ * Stored as a table of max_entries slots scanned up to the high-water mark (the kernel's trie is a search
+ * structure over the same entries; with the kernel's sizes — hundreds of prefixes — a scan is as fast in
+ * practice and keeps the layout trivial for the JIT, jit/lower-map-lpm.ts):
  * ```
  *  addr ┌──────────────────────────────┐
  *       │ map header (128 B)            │ +64 u32 entry_size  +68 u32 value_off  +72 u32 writer lock
+ *       │                               │ +76 u32 high: slots [high, max_entries) are all unused
  *  data ├──────────────────────────────┤
  *       │ max_entries × entry:          │
  *       │   +0 u32 used (0 / 1)         │
@@ -20,6 +21,12 @@
  * Kernel rules: BPF_F_NO_PREALLOC required at creation; data size 1..256 bytes; prefixlen > data bits
  * → -EINVAL; a new prefix in a full map → -ENOSPC; flags, NOEXIST/EXIST as for hashes; delete of a prefix
  * not stored → -ENOENT. Two keys with the same prefixlen and the same first prefixlen bits are one entry.
+ * Concurrency: writers hold the lock word; lookups take none (the kernel's RCU readers). A new slot is filled,
+ * then published by the atomic store of its `used` word, then `high` is raised past it (atomic store); a
+ * delete clears `used` first and lowers `high` over the unused slots at the top. A lookup reads `high` once
+ * (atomic load) and each slot's `used` word atomically, so it sees every entry published before it started.
+ * Scanning to `high` rather than max_entries keeps a lookup proportional to the slots in use: the first free
+ * slot is always the one reused, so `high` stays at the entry count unless deletes leave holes.
  */
 import type { Arena } from '../arena.js';
 import { MapFlag } from '../../ebpf/object-spec.js';
@@ -27,7 +34,7 @@ import type { BpfMap, MapEntry } from './bpf-map.js';
 import { Errno } from './errno.js';
 import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, readParams, roundUp, writeHeader } from './map-header.js';
 
-export const LpmHdr = { ENTRY_SIZE: 64, VALUE_OFF: 68, LOCK: 72 } as const;
+export const LpmHdr = { ENTRY_SIZE: 64, VALUE_OFF: 68, LOCK: 72, HIGH: 76 } as const;
 export const LpmEntry = { USED: 0, PREFIXLEN: 4, DATA: 8 } as const;
 const MAX_DATA = 256;
 
@@ -67,6 +74,7 @@ export class LpmTrieMap implements BpfMap {
     writeHeader(arena, addr, p, 1, entrySize, addr + MAP_HEADER_SIZE);
     arena.u32[(addr + LpmHdr.ENTRY_SIZE) >>> 2] = entrySize;
     arena.u32[(addr + LpmHdr.VALUE_OFF) >>> 2] = valueOff;
+    arena.u32[(addr + LpmHdr.HIGH) >>> 2] = 0;
     return new LpmTrieMap(arena, p.name, addr);
   }
 
@@ -97,7 +105,8 @@ export class LpmTrieMap implements BpfMap {
     const limit = Math.min(this.prefixlen(key), this.dataSize * 8);
     let best = 0;
     let bestLen = -1;
-    for (let i = 0; i < this.params.maxEntries; i++) {
+    const high = this.high(u32);
+    for (let i = 0; i < high; i++) {
       const e = this.entry(i);
       if (Atomics.load(u32, (e + LpmEntry.USED) >>> 2) !== 1) continue;
       const len = u32[(e + LpmEntry.PREFIXLEN) >>> 2]!;
@@ -111,12 +120,18 @@ export class LpmTrieMap implements BpfMap {
   private exact(key: Uint8Array): number {
     const u32 = this.arena.u32;
     const len = this.prefixlen(key);
-    for (let i = 0; i < this.params.maxEntries; i++) {
+    const high = this.high(u32);
+    for (let i = 0; i < high; i++) {
       const e = this.entry(i);
       if (Atomics.load(u32, (e + LpmEntry.USED) >>> 2) === 1 && u32[(e + LpmEntry.PREFIXLEN) >>> 2] === len &&
         this.prefixEquals(this.arena.u8, e, key, len)) return e;
     }
     return 0;
+  }
+
+  /** Slots at or past this index are unused. */
+  private high(u32: Uint32Array): number {
+    return Atomics.load(u32, (this.addr + LpmHdr.HIGH) >>> 2);
   }
 
   lookup(key: Uint8Array): number {
@@ -156,6 +171,8 @@ export class LpmTrieMap implements BpfMap {
       if (u32[(e + LpmEntry.USED) >>> 2] === 0) {
         Atomics.store(u32, (e + LpmEntry.USED) >>> 2, 1);
         Atomics.add(u32, (this.addr + MapHdr.COUNT) >>> 2, 1);
+        const slot = (e - this.valueStart) / this.entrySize;
+        if (slot >= this.high(u32)) Atomics.store(u32, (this.addr + LpmHdr.HIGH) >>> 2, slot + 1);
       }
       return 0;
     });
@@ -165,8 +182,12 @@ export class LpmTrieMap implements BpfMap {
     return this.locked(() => {
       const e = this.exact(key);
       if (e === 0) return -Errno.ENOENT;
-      Atomics.store(this.arena.u32, (e + LpmEntry.USED) >>> 2, 0);
-      Atomics.sub(this.arena.u32, (this.addr + MapHdr.COUNT) >>> 2, 1);
+      const u32 = this.arena.u32;
+      Atomics.store(u32, (e + LpmEntry.USED) >>> 2, 0);
+      Atomics.sub(u32, (this.addr + MapHdr.COUNT) >>> 2, 1);
+      let high = this.high(u32);
+      while (high > 0 && u32[(this.entry(high - 1) + LpmEntry.USED) >>> 2] === 0) high--;
+      Atomics.store(u32, (this.addr + LpmHdr.HIGH) >>> 2, high);
       return 0;
     });
   }
@@ -188,7 +209,8 @@ export class LpmTrieMap implements BpfMap {
       const u32 = this.arena.u32;
       const u8 = this.arena.u8;
       const out: MapEntry[] = [];
-      for (let i = 0; i < this.params.maxEntries; i++) {
+      const high = this.high(u32);
+      for (let i = 0; i < high; i++) {
         const e = this.entry(i);
         if (u32[(e + LpmEntry.USED) >>> 2] !== 1) continue;
         out.push({
