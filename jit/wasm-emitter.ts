@@ -31,6 +31,34 @@ interface Node {
   readonly sig?: { readonly params: readonly ValueType[]; readonly result: ValueType };
 }
 
+/**
+ * Nodes as stored: one class, every field present, so the emitter's property reads see one object shape
+ * (object literals with optional fields gave five, and a megamorphic `emit`).
+ */
+class StoredNode implements Node {
+  constructor(
+    readonly kind: NodeKind,
+    readonly type: ValueType,
+    readonly kids: readonly Expr[],
+    readonly bytes: readonly number[],
+    readonly label: string | null,
+    readonly name: string | undefined,
+    readonly sig: Node['sig'],
+  ) {}
+}
+
+/** What emission of one function body tracks. */
+interface EmitState {
+  readonly out: ByteWriter;
+  readonly funcs: ReadonlyMap<string, number>;
+  readonly globals: ReadonlyMap<string, number>;
+  readonly tables: ReadonlyMap<string, number>;
+  /** Nesting level at which the innermost open block/loop with this label opened. */
+  readonly labelLevel: Map<string, number>;
+  /** Open blocks, loops and ifs. */
+  level: number;
+}
+
 /** A growable byte buffer (a JS number[] per function costs more in allocation and GC than the encoding). */
 class ByteWriter {
   private buf = new Uint8Array(4096);
@@ -98,6 +126,10 @@ const sleb32 = (out: number[], v: number): void => {
 };
 
 const sleb64 = (out: number[], v: bigint): void => {
+  if (v >= -0x80000000n && v <= 0x7fffffffn) {
+    sleb32(out, Number(v));
+    return;
+  }
   let x = BigInt.asIntN(64, v);
   for (;;) {
     const b = Number(x & 0x7fn);
@@ -109,6 +141,17 @@ const sleb64 = (out: number[], v: bigint): void => {
     out.push(b | 0x80);
   }
 };
+
+const NO_KIDS: readonly Expr[] = [];
+const GLOBAL_GET: readonly number[] = [0x23];
+const GLOBAL_SET: readonly number[] = [0x24];
+const DROP: readonly number[] = [0x1a];
+const SELECT: readonly number[] = [0x1b];
+const RETURN: readonly number[] = [0x0f];
+const UNREACHABLE: readonly number[] = [0x00];
+const BR: readonly number[] = [0x0c];
+const BR_IF: readonly number[] = [0x0d];
+const CALL: readonly number[] = [0x10];
 
 const valType = (t: ValueType): number => {
   if (t === binaryen.i32) return 0x7f;
@@ -129,7 +172,7 @@ interface FunctionDef {
 }
 
 export class WasmEmitter implements IrBuilder, ModuleWriter {
-  private readonly nodes: Node[] = [];
+  private readonly nodes: StoredNode[] = [];
   private readonly imports: { kind: 'func' | 'global' | 'table'; name: string; field: string; params?: readonly ValueType[]; result?: ValueType; type?: ValueType }[] = [];
   private readonly functions: FunctionDef[] = [];
   private readonly functionNames = new Set<string>();
@@ -142,30 +185,44 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
   readonly local: IrBuilder['local'];
   readonly global: IrBuilder['global'];
   readonly tailTable: TableOps;
+  /** Shared leaf nodes: local.get by index (per type) and constants by value. */
+  private i32Gets: Expr[] = [];
+  private i64Gets: Expr[] = [];
+  private readonly i32Consts = new Map<number, Expr>();
+  private readonly i64Consts = new Map<bigint, Expr>();
   /** Type section index of a signature, during finish(). */
   private typeIndexOf: (params: readonly ValueType[], result: ValueType) => number = () => 0;
 
   constructor() {
     const { i32, i64, none } = binaryen;
-    const op = (type: ValueType, kids: readonly Expr[], ...bytes: number[]): Expr => this.add({ kind: 'op', type, kids, bytes });
-    const un = (type: ValueType, code: number) => (v: Expr): Expr => op(type, [v], code);
-    const bin = (type: ValueType, code: number) => (a: Expr, b: Expr): Expr => op(type, [a, b], code);
-    const memarg = (code: number[], align: number, offset: number): number[] => {
+    // Operator bytes are shared between the nodes that use them, and leaf nodes (local.get, constants) are
+    // shared between their uses: emission only reads nodes, so the expression graph may be a DAG. This keeps
+    // the allocation per eBPF instruction to a few small objects (tier 1 compile time, design.md §3).
+    const op = (type: ValueType, kids: readonly Expr[], bytes: readonly number[]): Expr => this.add({ kind: 'op', type, kids, bytes });
+    const un = (type: ValueType, code: number) => {
+      const bytes = [code];
+      return (v: Expr): Expr => op(type, [v], bytes);
+    };
+    const bin = (type: ValueType, code: number) => {
+      const bytes = [code];
+      return (a: Expr, b: Expr): Expr => op(type, [a, b], bytes);
+    };
+    const memarg = (code: readonly number[], align: number, offset: number): number[] => {
       const out = [...code, log2(align)];
       uleb(out, offset);
       return out;
     };
     const load = (type: ValueType, code: number) => (offset: number, align: number, ptr: Expr): Expr =>
-      op(type, [ptr], ...memarg([code], align, offset));
+      op(type, [ptr], memarg([code], align, offset));
     const store = (code: number) => (offset: number, align: number, ptr: Expr, value: Expr): Expr =>
-      op(none, [ptr, value], ...memarg([code], align, offset));
+      op(none, [ptr, value], memarg([code], align, offset));
     const rmw = (type: ValueType, base: number): AtomicRmw => {
       const size = type === i64 ? 8 : 4;
       const f = (group: number) => (offset: number, ptr: Expr, value: Expr): Expr =>
-        op(type, [ptr, value], ...memarg([0xfe, base + group], size, offset));
+        op(type, [ptr, value], memarg([0xfe, base + group], size, offset));
       return {
         add: f(0x00), and: f(0x0e), or: f(0x15), xor: f(0x1c), xchg: f(0x23),
-        cmpxchg: (offset, ptr, expected, replacement) => op(type, [ptr, expected, replacement], ...memarg([0xfe, base + 0x2a], size, offset)),
+        cmpxchg: (offset, ptr, expected, replacement) => op(type, [ptr, expected, replacement], memarg([0xfe, base + 0x2a], size, offset)),
       };
     };
     const intOps = (type: ValueType, cmp: number, arith: number) => ({
@@ -179,31 +236,70 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
     });
     this.i32 = {
       ...intOps(i32, 0x45, 0x6a),
-      const: (v: number) => { const b = [0x41]; sleb32(b, v); return op(i32, [], ...b); },
+      const: (v: number) => {
+        const key = v | 0;
+        let e = this.i32Consts.get(key);
+        if (e === undefined) {
+          const b = [0x41];
+          sleb32(b, key);
+          e = op(i32, NO_KIDS, b);
+          this.i32Consts.set(key, e);
+        }
+        return e;
+      },
       wrap: un(i32, 0xa7), rotl: bin(i32, 0x77), rotr: bin(i32, 0x78), extend8_s: un(i32, 0xc0), extend16_s: un(i32, 0xc1),
       load: load(i32, 0x28), load8_u: load(i32, 0x2d), load16_u: load(i32, 0x2f), store: store(0x36),
-      atomic: { load: (offset: number, ptr: Expr) => op(i32, [ptr], ...memarg([0xfe, 0x10], 4, offset)), rmw: rmw(i32, 0x1e) },
+      atomic: { load: (offset: number, ptr: Expr) => op(i32, [ptr], memarg([0xfe, 0x10], 4, offset)), rmw: rmw(i32, 0x1e) },
     };
     this.i64 = {
       ...intOps(i64, 0x50, 0x7c),
-      const: (v: bigint) => { const b = [0x42]; sleb64(b, v); return op(i64, [], ...b); },
+      const: (v: bigint) => {
+        const key = BigInt.asIntN(64, v);
+        let e = this.i64Consts.get(key);
+        if (e === undefined) {
+          const b = [0x42];
+          sleb64(b, key);
+          e = op(i64, NO_KIDS, b);
+          this.i64Consts.set(key, e);
+        }
+        return e;
+      },
       extend_u: un(i64, 0xad), extend8_s: un(i64, 0xc2), extend16_s: un(i64, 0xc3), extend32_s: un(i64, 0xc4),
       load: load(i64, 0x29), load8_s: load(i64, 0x30), load8_u: load(i64, 0x31), load16_s: load(i64, 0x32),
       load16_u: load(i64, 0x33), load32_s: load(i64, 0x34), load32_u: load(i64, 0x35),
       store: store(0x37), store8: store(0x3c), store16: store(0x3d), store32: store(0x3e),
       atomic: { rmw: rmw(i64, 0x1f) },
     };
+    const localSets: (readonly number[])[] = [];
     this.local = {
-      get: (index, type) => { const b = [0x20]; uleb(b, index); return op(type, [], ...b); },
-      set: (index, value) => { const b = [0x21]; uleb(b, index); return op(none, [value], ...b); },
+      get: (index, type) => {
+        const cache = type === i64 ? this.i64Gets : this.i32Gets;
+        let e = cache[index];
+        if (e === undefined) {
+          const b = [0x20];
+          uleb(b, index);
+          e = op(type, NO_KIDS, b);
+          cache[index] = e;
+        }
+        return e;
+      },
+      set: (index, value) => {
+        let b = localSets[index];
+        if (b === undefined) {
+          const bytes = [0x21];
+          uleb(bytes, index);
+          localSets[index] = b = bytes;
+        }
+        return op(none, [value], b);
+      },
     };
     this.global = {
-      get: (name, type) => this.add({ kind: 'global', type, kids: [], bytes: [0x23], name }),
-      set: (name, value) => this.add({ kind: 'global', type: none, kids: [value], bytes: [0x24], name }),
+      get: (name, type) => this.add({ kind: 'global', type, kids: NO_KIDS, bytes: GLOBAL_GET, name }),
+      set: (name, value) => this.add({ kind: 'global', type: none, kids: [value], bytes: GLOBAL_SET, name }),
     };
     this.tailTable = {
-      size: (table) => this.add({ kind: 'table', type: i32, kids: [], bytes: [0xfc, 0x10], name: table }),
-      isNull: (table, index) => op(i32, [this.add({ kind: 'table', type: i32, kids: [index], bytes: [0x25], name: table })], 0xd1),
+      size: (table) => this.add({ kind: 'table', type: i32, kids: NO_KIDS, bytes: [0xfc, 0x10], name: table }),
+      isNull: (table, index) => op(i32, [this.add({ kind: 'table', type: i32, kids: [index], bytes: [0x25], name: table })], [0xd1]),
       returnCallIndirect: (table, index, operands, params, result) =>
         this.add({ kind: 'table', type: binaryen.unreachable, kids: [...operands, index], bytes: [0x13], name: table, sig: { params, result } }),
     };
@@ -215,7 +311,7 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
   }
 
   private add(node: Node): Expr {
-    this.nodes.push(node);
+    this.nodes.push(new StoredNode(node.kind, node.type, node.kids, node.bytes, node.label ?? null, node.name, node.sig));
     return this.nodes.length - 1;
   }
 
@@ -225,43 +321,43 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
 
   block(label: string | null, children: Expr[], type?: ValueType): Expr {
     const last = this.typeOf(children[children.length - 1]);
-    return this.add({ kind: 'block', type: type ?? (isValue(last) ? last : binaryen.none), kids: children, bytes: [], label });
+    return this.add({ kind: 'block', type: type ?? (isValue(last) ? last : binaryen.none), kids: children, bytes: NO_KIDS, label });
   }
 
   if(condition: Expr, ifTrue: Expr, ifFalse?: Expr): Expr {
     const t = this.typeOf(ifTrue);
     const type = ifFalse === undefined ? binaryen.none : isValue(t) ? t : this.typeOf(ifFalse);
     const kids = ifFalse === undefined ? [condition, ifTrue] : [condition, ifTrue, ifFalse];
-    return this.add({ kind: 'if', type: isValue(type) ? type : binaryen.none, kids, bytes: [] });
+    return this.add({ kind: 'if', type: isValue(type) ? type : binaryen.none, kids, bytes: NO_KIDS });
   }
 
   loop(label: string | null, body: Expr): Expr {
-    return this.add({ kind: 'loop', type: binaryen.none, kids: [body], bytes: [], label });
+    return this.add({ kind: 'loop', type: binaryen.none, kids: [body], bytes: NO_KIDS, label });
   }
 
   br(label: string, condition?: Expr): Expr {
     const conditional = condition !== undefined;
-    return this.add({ kind: 'br', type: conditional ? binaryen.none : binaryen.unreachable, kids: conditional ? [condition] : [], bytes: [conditional ? 0x0d : 0x0c], label });
+    return this.add({ kind: 'br', type: conditional ? binaryen.none : binaryen.unreachable, kids: conditional ? [condition] : NO_KIDS, bytes: conditional ? BR_IF : BR, label });
   }
 
   select(condition: Expr, ifTrue: Expr, ifFalse: Expr): Expr {
-    return this.add({ kind: 'op', type: this.typeOf(ifTrue), kids: [ifTrue, ifFalse, condition], bytes: [0x1b] });
+    return this.add({ kind: 'op', type: this.typeOf(ifTrue), kids: [ifTrue, ifFalse, condition], bytes: SELECT });
   }
 
   drop(value: Expr): Expr {
-    return this.add({ kind: 'op', type: binaryen.none, kids: [value], bytes: [0x1a] });
+    return this.add({ kind: 'op', type: binaryen.none, kids: [value], bytes: DROP });
   }
 
   return(value?: Expr): Expr {
-    return this.add({ kind: 'op', type: binaryen.unreachable, kids: value === undefined ? [] : [value], bytes: [0x0f] });
+    return this.add({ kind: 'op', type: binaryen.unreachable, kids: value === undefined ? NO_KIDS : [value], bytes: RETURN });
   }
 
   call(name: string, operands: Expr[], returnType: ValueType): Expr {
-    return this.add({ kind: 'call', type: returnType, kids: operands, bytes: [0x10], name });
+    return this.add({ kind: 'call', type: returnType, kids: operands, bytes: CALL, name });
   }
 
   unreachable(): Expr {
-    return this.add({ kind: 'op', type: binaryen.unreachable, kids: [], bytes: [0x00] });
+    return this.add({ kind: 'op', type: binaryen.unreachable, kids: NO_KIDS, bytes: UNREACHABLE });
   }
 
   importMemory(): void {
@@ -302,7 +398,15 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
   }
 
   dispose(): void {
+    this.reset();
+  }
+
+  private reset(): void {
     this.nodes.length = 0;
+    this.i32Gets = [];
+    this.i64Gets = [];
+    this.i32Consts.clear();
+    this.i64Consts.clear();
   }
 
   finish(): Uint8Array {
@@ -398,7 +502,7 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
         body.uleb(count);
         body.byte(t);
       }
-      this.emit(f.body, body, [], funcIndex, globalIndex, tableIndex);
+      this.emit(f.body, { out: body, funcs: funcIndex, globals: globalIndex, tables: tableIndex, labelLevel: new Map(), level: 0 });
       body.byte(0x0b);
       codeSec.uleb(body.length);
       codeSec.append(body);
@@ -425,63 +529,76 @@ export class WasmEmitter implements IrBuilder, ModuleWriter {
     out.byte(10);
     out.uleb(codeSec.length);
     out.append(codeSec);
-    this.nodes.length = 0;
+    this.reset();
     return out.result();
   }
 
-  /** Post-order flattening; `labels` is the stack of enclosing block/loop/if labels (null: unnamed). */
-  private emit(e: Expr, out: ByteWriter, labels: (string | null)[], funcs: Map<string, number>, globals: Map<string, number>, tables: Map<string, number>): void {
+  /**
+   * Post-order flattening. A label's branch depth comes from the nesting level where its innermost enclosing
+   * block opened (`labelLevel`, saved and restored around shadowing blocks), not from a search of the label
+   * stack: merge blocks nest hundreds deep in a large program.
+   */
+  private emit(e: Expr, st: EmitState): void {
     const n = this.nodes[e]!;
+    const kids = n.kids;
     switch (n.kind) {
       case 'table':
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
-        out.bytes(n.bytes);
-        if (n.sig !== undefined) out.uleb(this.typeIndexOf(n.sig.params, n.sig.result));
-        out.uleb(tables.get(n.name!)!);
+        for (let i = 0; i < kids.length; i++) this.emit(kids[i]!, st);
+        st.out.bytes(n.bytes);
+        if (n.sig !== undefined) st.out.uleb(this.typeIndexOf(n.sig.params, n.sig.result));
+        st.out.uleb(st.tables.get(n.name!)!);
         return;
       case 'op':
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
-        out.bytes(n.bytes);
+        for (let i = 0; i < kids.length; i++) this.emit(kids[i]!, st);
+        st.out.bytes(n.bytes);
         return;
       case 'global':
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
-        out.byte(n.bytes[0]!);
-        out.uleb(globals.get(n.name!)!);
+        for (let i = 0; i < kids.length; i++) this.emit(kids[i]!, st);
+        st.out.byte(n.bytes[0]!);
+        st.out.uleb(st.globals.get(n.name!)!);
         return;
       case 'call':
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
-        out.byte(0x10);
-        out.uleb(funcs.get(n.name!)!);
+        for (let i = 0; i < kids.length; i++) this.emit(kids[i]!, st);
+        st.out.byte(0x10);
+        st.out.uleb(st.funcs.get(n.name!)!);
         return;
       case 'br': {
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
-        const depth = labels.lastIndexOf(n.label!);
-        if (depth < 0) throw new Error(`wasm emitter: br to '${n.label}' outside its block`);
-        out.byte(n.bytes[0]!);
-        out.uleb(labels.length - 1 - depth);
+        for (let i = 0; i < kids.length; i++) this.emit(kids[i]!, st);
+        const level = st.labelLevel.get(n.label!);
+        if (level === undefined) throw new Error(`wasm emitter: br to '${n.label}' outside its block`);
+        st.out.byte(n.bytes[0]!);
+        st.out.uleb(st.level - 1 - level);
         return;
       }
       case 'block':
-      case 'loop':
-        out.byte(n.kind === 'block' ? 0x02 : 0x03);
-        out.byte(blockType(n.type));
-        labels.push(n.label ?? null);
-        for (const k of n.kids) this.emit(k, out, labels, funcs, globals, tables);
-        labels.pop();
-        out.byte(0x0b);
-        return;
-      case 'if':
-        this.emit(n.kids[0]!, out, labels, funcs, globals, tables);
-        out.byte(0x04);
-        out.byte(blockType(n.type));
-        labels.push(null);
-        this.emit(n.kids[1]!, out, labels, funcs, globals, tables);
-        if (n.kids.length > 2) {
-          out.byte(0x05);
-          this.emit(n.kids[2]!, out, labels, funcs, globals, tables);
+      case 'loop': {
+        st.out.byte(n.kind === 'block' ? 0x02 : 0x03);
+        st.out.byte(blockType(n.type));
+        const label = n.label;
+        const outer = label === null ? undefined : st.labelLevel.get(label);
+        if (label !== null) st.labelLevel.set(label, st.level);
+        st.level++;
+        for (let i = 0; i < kids.length; i++) this.emit(kids[i]!, st);
+        st.level--;
+        if (label !== null) {
+          if (outer === undefined) st.labelLevel.delete(label);
+          else st.labelLevel.set(label, outer);
         }
-        labels.pop();
-        out.byte(0x0b);
+        st.out.byte(0x0b);
+        return;
+      }
+      case 'if':
+        this.emit(kids[0]!, st);
+        st.out.byte(0x04);
+        st.out.byte(blockType(n.type));
+        st.level++;
+        this.emit(kids[1]!, st);
+        if (kids.length > 2) {
+          st.out.byte(0x05);
+          this.emit(kids[2]!, st);
+        }
+        st.level--;
+        st.out.byte(0x0b);
     }
   }
 }
