@@ -26,6 +26,7 @@ import { HelperId } from './module-abi.js';
 import { lowerXdpHelper } from './lower-helper-xdp.js';
 import { lowerQueueHelper } from './lower-helper-queue.js';
 import { lowerCallbackHelper } from './lower-helper-callback.js';
+import { lowerRuntimeHelper } from './lower-helper-runtime.js';
 import { lowerMapOfMapsLookup, lowerDynamicLookup } from './lower-helper-map.js';
 import { readMapLayout, type ArrayLayout, type HashLayout } from './map-layout.js';
 import { lpmLookup } from './lower-map-lpm.js';
@@ -35,7 +36,7 @@ import { lowerPerMap } from './lower-map-dispatch.js';
 export function createInlineHelpers(u32: Uint32Array): InlineHelper {
   return (ctx, helperId, at) => {
     if (helperId === HelperId.GET_SMP_PROCESSOR_ID) return ctx.m.i64.extend_u(ctx.m.global.get(Names.cpu, binaryen.i32));
-    if (helperId !== HelperId.MAP_LOOKUP_ELEM) return lowerXdpHelper(ctx, helperId, at, u32) ?? lowerQueueHelper(ctx, helperId, u32) ?? lowerCallbackHelper(ctx, helperId, at, u32);
+    if (helperId !== HelperId.MAP_LOOKUP_ELEM) return lowerXdpHelper(ctx, helperId, at, u32) ?? lowerQueueHelper(ctx, helperId, u32) ?? lowerCallbackHelper(ctx, helperId, at, u32) ?? lowerRuntimeHelper(ctx, helperId, at, u32);
     return lowerPerMap(ctx, (mapAddr) => lookupIn(ctx, u32, mapAddr), () => lowerDynamicLookup(ctx, at)) ?? lowerDynamicLookup(ctx, at);
   };
 }

@@ -10,6 +10,9 @@ import { ENGINE_PRIVATE, REDIRECT_STATE, STACK_FRAME_SIZE, cpuRegion, stackTop }
 import type { CompiledProgram } from './compile.js';
 import { Wasm, type WasmMemory, type WasmTable } from './wasm-api.js';
 import { MAX_CALL_DEPTH, REGS_SCRATCH_BYTES, TAIL_CALL_COUNT_OFFSET, subProgramExport } from './module-abi.js';
+import { TimeCell, TimeCellMode, type Clock } from '../src/vm/clock.js';
+import { TIME_CELL_OFFSET } from './lower-helper-time.js';
+import { MTU_MEMO_OFFSET, MtuMemo } from './lower-helper-net.js';
 
 export type HelperLookup = (id: number) => HelperImpl | undefined;
 
@@ -31,6 +34,11 @@ export interface JitInstanceOptions {
    * every tail call takes the JS path.
    */
   readonly progTable?: WasmTable;
+  /**
+   * The runtime's clock, published into this CPU's time cell before each entry into wasm so the clock
+   * helpers answer there (jit/lower-helper-time.ts); absent, or a clock without `publish`: the trampoline.
+   */
+  readonly clock?: Clock;
 }
 
 interface ProgramExports {
@@ -68,6 +76,8 @@ export class JitInstance {
   readonly exports: ProgramExports;
   private readonly calls: TrampolineCall[];
   private readonly counter: Uint32Array;
+  private readonly timeCell: Uint32Array;
+  private readonly mtuMemo: Uint32Array;
   private readonly stackTop: number;
   private pendingTail: ExecProgram | undefined;
 
@@ -78,6 +88,8 @@ export class JitInstance {
     this.calls = Array.from({ length: MAX_CALL_DEPTH }, (_, d) =>
       new TrampolineCall(this, new Uint32Array(buffer, regs + d * REGS_SCRATCH_BYTES, 22), options.cpu));
     this.counter = new Uint32Array(buffer, regs + TAIL_CALL_COUNT_OFFSET, 1);
+    this.timeCell = new Uint32Array(buffer, regs + TIME_CELL_OFFSET, TimeCell.SIZE >>> 2);
+    this.mtuMemo = new Uint32Array(buffer, regs + MTU_MEMO_OFFSET, MtuMemo.SIZE >>> 2);
     const env: Record<string, unknown> = {
       memory: options.memory,
       stack_top: new Wasm.Global({ value: 'i32', mutable: false }, this.stackTop | 0),
@@ -103,6 +115,7 @@ export class JitInstance {
 
   /** Runs the program over `n` descriptors starting at arena address `desc` (DESC_SIZE apart). */
   runBatch(desc: number, n: number): void {
+    this.enter();
     this.exports.run_batch(desc, n);
   }
 
@@ -113,6 +126,7 @@ export class JitInstance {
 
   /** One run with r1, r2 set and r10 = stack top (the raw entry, design.md §3a); returns r0. */
   run(r1: bigint, r2: bigint, ctx = 0): bigint {
+    this.enter();
     return BigInt.asUintN(64, this.exports.run(r1, r2, ctx));
   }
 
@@ -137,6 +151,20 @@ export class JitInstance {
     // The target's own `ctx` global names the frame for its helper calls and its --harden packet bounds.
     this.exports.ctx.value = ctx;
     return (this.exports[subProgramExport(0)] as SubFunction)(BigInt(ctx), 0n, 0n, 0n, 0n, BigInt(fp));
+  }
+
+  /**
+   * The per-CPU cells the lowered runtime helpers read are shared by every instance on the CPU (they sit at
+   * `regs`), so each entry from JS rewrites them: the time cell gets this runtime's clock
+   * (jit/lower-helper-time.ts), and the check_mtu memo, filled from this runtime's devices, is cleared
+   * (jit/lower-helper-net.ts). A tail-call target or chain stage reached inside wasm belongs to the same
+   * runtime and reads what its entry published.
+   */
+  private enter(): void {
+    const clock = this.options.clock;
+    if (clock?.publish !== undefined) clock.publish(this.timeCell, 0);
+    else this.timeCell[TimeCell.MODE >>> 2] = TimeCellMode.NONE;
+    this.mtuMemo[MtuMemo.VALID >>> 2] = 0;
   }
 
   private helper(id: number, insn: number, fp: number, ctx: number): number {

@@ -119,6 +119,7 @@ export class JitEngine implements XdpEngine {
         memory: this.runtime.arena.memory,
         cpu,
         helpers: this.runtime.helpers,
+        clock: this.runtime.clock,
         tailCallTarget: (target) => this.instance(this.compile(target), cpu, target),
         progTable: this.progTable(cpu),
       });

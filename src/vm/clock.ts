@@ -7,6 +7,8 @@
 /** The kernel's CONFIG_HZ on common distribution kernels (Debian: 250); jiffies64 counts at this rate. */
 export const HZ = 250;
 const NS_PER_JIFFY = 1_000_000_000n / BigInt(HZ);
+/** Nanoseconds per jiffy as a number (the JIT's wasm divides by it: jit/lower-helper-time.ts). */
+export const NS_PER_JIFFY_NUMBER = Number(NS_PER_JIFFY);
 /** Kernel ktime_get_coarse_ns has tick resolution. */
 const COARSE_NS = NS_PER_JIFFY;
 
@@ -22,6 +24,50 @@ export interface Clock {
   prandomU32(): number;
   /** Called by the runner before each frame with the frame's capture timestamp (ns since the epoch). */
   enterFrame(captureTsNs: bigint): void;
+  /**
+   * Write the clock into a time cell (TimeCell, at u32[i]) before compiled code runs (jit/instance.ts), so
+   * the clock helpers answer inside wasm: a frozen clock (time stands still within a frame) its time, which
+   * answers all four clock helpers; a live one the time now, from which bpf_ktime_get_coarse_ns and
+   * bpf_jiffies64 answer while bpf_ktime_get_ns / boot_ns read the host per call. Absent: the cell says
+   * NONE and every clock helper takes the trampoline.
+   */
+  publish?(u32: Uint32Array, i: number): void;
+  /** monotonicNs() as u32 halves out[i] (low), out[i + 1] (high), without allocating a BigInt. */
+  monotonicInto?(out: Uint32Array, i: number): void;
+  /** bootNs() as u32 halves, like monotonicInto. */
+  bootInto?(out: Uint32Array, i: number): void;
+}
+
+/**
+ * The time cell, 16 bytes per CPU (jit/lower-helper-time.ts reads it):
+ * ```
+ *  +0 u32 mode (TimeCellMode)   +4 u32 reserved   +8 u64 ns: the published time
+ * ```
+ * The kernel's coarse clock and jiffies advance once per tick from a value the timer interrupt stores, so a
+ * time published per batch (a live clock) or per frame (a frozen one) rounded down to a tick is what they
+ * read: never ahead of ktime_get_ns, never going backwards.
+ */
+export const TimeCell = { MODE: 0, NS: 8, SIZE: 16 } as const;
+export const TimeCellMode = { NONE: 0, FROZEN: 1, LIVE: 2 } as const;
+
+const TWO_32 = 4294967296;
+
+/**
+ * sec·10⁹ + nsec (process.hrtime's pair) as u32 halves, exactly: the sum passes 2^53 after 104 days of
+ * uptime, so it is built from pieces below that: sec = sh·2^16 + sl, sh·10⁹ = bh·2^16 + bl.
+ */
+export function hrtimeHalves(sec: number, nsec: number, out: Uint32Array, i: number): void {
+  const sh = Math.floor(sec / 65536);
+  const b = sh * 1e9;
+  const bh = Math.floor(b / 65536);
+  const c = (b % 65536) * 65536 + (sec % 65536) * 1e9 + nsec;
+  out[i] = c % TWO_32;
+  out[i + 1] = bh + Math.floor(c / TWO_32);
+}
+
+function hostMonotonicInto(out: Uint32Array, i: number): void {
+  const t = process.hrtime();
+  hrtimeHalves(t[0], t[1], out, i);
 }
 
 /**
@@ -50,6 +96,12 @@ export class WallClock implements Clock {
   jiffies64(): bigint { return process.hrtime.bigint() / NS_PER_JIFFY; }
   prandomU32(): number { return this.rand.next(); }
   enterFrame(): void { /* wall time moves by itself */ }
+  publish(u32: Uint32Array, i: number): void {
+    u32[i + (TimeCell.MODE >>> 2)] = TimeCellMode.LIVE;
+    hostMonotonicInto(u32, i + (TimeCell.NS >>> 2));
+  }
+  monotonicInto(out: Uint32Array, i: number): void { hostMonotonicInto(out, i); }
+  bootInto(out: Uint32Array, i: number): void { hostMonotonicInto(out, i); }
 }
 
 /**
@@ -58,6 +110,9 @@ export class WallClock implements Clock {
  */
 export class CaptureClock implements Clock {
   private now = 0n;
+  /** `now` as u32 halves, kept beside it so the helpers and the time cell need no BigInt per call. */
+  private nowLo = 0;
+  private nowHi = 0;
   private readonly rand: SeededRandom;
   constructor(seed = 0) { this.rand = new SeededRandom(seed); }
   monotonicNs(): bigint { return this.now; }
@@ -65,5 +120,19 @@ export class CaptureClock implements Clock {
   coarseNs(): bigint { return this.now - (this.now % COARSE_NS); }
   jiffies64(): bigint { return this.now / NS_PER_JIFFY; }
   prandomU32(): number { return this.rand.next(); }
-  enterFrame(captureTsNs: bigint): void { if (captureTsNs > this.now) this.now = captureTsNs; }
+  enterFrame(captureTsNs: bigint): void {
+    if (captureTsNs <= this.now) return;
+    this.now = captureTsNs;
+    this.nowLo = Number(captureTsNs & 0xffffffffn);
+    this.nowHi = Number((captureTsNs >> 32n) & 0xffffffffn);
+  }
+  publish(u32: Uint32Array, i: number): void {
+    u32[i + (TimeCell.MODE >>> 2)] = TimeCellMode.FROZEN;
+    this.monotonicInto(u32, i + (TimeCell.NS >>> 2));
+  }
+  monotonicInto(out: Uint32Array, i: number): void {
+    out[i] = this.nowLo;
+    out[i + 1] = this.nowHi;
+  }
+  bootInto(out: Uint32Array, i: number): void { this.monotonicInto(out, i); }
 }

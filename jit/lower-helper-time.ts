@@ -1,0 +1,49 @@
+/**
+ * The clock helpers in wasm, answered from this CPU's time cell (src/vm/clock.ts TimeCell) that the instance
+ * fills from the runtime's Clock before each entry into wasm (jit/instance.ts):
+ *  - bpf_ktime_get_ns (5), bpf_ktime_get_boot_ns (125): a frozen clock's time (CaptureClock: time stands
+ *    still within a frame, so `--clock capture` answers exactly as the TS helpers); a live clock
+ *    (WallClock) is read per call through the trampoline, whose TS side writes r0's halves with no BigInt;
+ *  - bpf_ktime_get_coarse_ns (160), bpf_jiffies64 (118): the published time rounded down to a tick /
+ *    divided by the tick (clock.ts: HZ), as the kernel's tick-updated coarse clock and jiffies are; for a
+ *    frozen clock exactly the TS helpers' answer.
+ * A cell whose mode is NONE (a Clock without `publish`) sends every one of them through the trampoline.
+ */
+import binaryen from 'binaryen';
+import { NS_PER_JIFFY_NUMBER, TimeCell, TimeCellMode } from '../src/vm/clock.js';
+import { Names } from './function-builder.js';
+import type { Expr, LowerContext } from './lower-context.js';
+import { TAIL_CALL_COUNT_OFFSET } from './module-abi.js';
+import { trampolineCall } from './lower-helper-xdp.js';
+
+/** Offset of the time cell from the `regs` import (in the CPU's engine-private area, past the tail-call counter). */
+export const TIME_CELL_OFFSET = TAIL_CALL_COUNT_OFFSET + 64;
+
+export const TimeHelperId = { KTIME_GET_NS: 5, JIFFIES64: 118, KTIME_GET_BOOT_NS: 125, KTIME_GET_COARSE_NS: 160 } as const;
+
+const i32 = binaryen.i32;
+const i64 = binaryen.i64;
+
+/** The lowering of clock helper `helperId` at slot `at`, or undefined for any other helper. */
+export function lowerTimeHelper(ctx: LowerContext, helperId: number, at: number): Expr | undefined {
+  const { m } = ctx;
+  const mode = (): Expr => m.i32.load(TIME_CELL_OFFSET + TimeCell.MODE, 4, m.global.get(Names.regs, i32));
+  const ns = (): Expr => m.i64.load(TIME_CELL_OFFSET + TimeCell.NS, 8, m.global.get(Names.regs, i32));
+  const tick = (): Expr => m.i64.const(BigInt(NS_PER_JIFFY_NUMBER));
+  switch (helperId) {
+    case TimeHelperId.KTIME_GET_NS:
+    case TimeHelperId.KTIME_GET_BOOT_NS:
+      return m.if(m.i32.eq(mode(), m.i32.const(TimeCellMode.FROZEN)), ns(), trampolineCall(ctx, helperId, at));
+    case TimeHelperId.KTIME_GET_COARSE_NS: {
+      const t = ctx.tempI64();
+      return m.if(m.i32.eqz(mode()), trampolineCall(ctx, helperId, at), m.block(null, [
+        m.local.set(t, ns()),
+        m.i64.sub(m.local.get(t, i64), m.i64.rem_u(m.local.get(t, i64), tick())),
+      ], i64));
+    }
+    case TimeHelperId.JIFFIES64:
+      return m.if(m.i32.eqz(mode()), trampolineCall(ctx, helperId, at), m.i64.div_u(ns(), tick()));
+    default:
+      return undefined;
+  }
+}
