@@ -32,11 +32,39 @@ export type WorkerRequest =
   | { readonly t: 'prepare'; readonly key: number; readonly module: string; readonly spec: unknown }
   | { readonly t: 'release'; readonly key: number }
   | { readonly t: 'batch'; readonly id: number; readonly addr: number; readonly n: number;
-      readonly stages: readonly StageRef[]; readonly clocked: boolean };
+      readonly stages: readonly StageRef[]; readonly clocked: boolean }
+  | JobRequest;
 
 export type WorkerReply =
   | { readonly t: 'prepared'; readonly key: number; readonly error?: string }
-  | { readonly t: 'done'; readonly id: number; readonly error?: string; readonly events?: readonly StageEvent[] };
+  | { readonly t: 'done'; readonly id: number; readonly error?: string; readonly events?: readonly StageEvent[] }
+  | JobReply;
+
+/**
+ * What a replay job runs with: the attachment's stages (null: no program, every frame goes to the stack)
+ * and which final actions need the main thread per frame (bit 1 << action; see replay-ring.ts).
+ */
+export interface JobStages {
+  readonly gen: number;
+  readonly stages: readonly StageRef[] | null;
+  readonly deliverMask: number;
+}
+
+/** Main thread → worker messages of a replay-from-memory job (replay-ring.ts describes the protocol). */
+export type JobRequest =
+  | { readonly t: 'job'; readonly id: number; readonly ring: number; readonly n: number; readonly loop: number;
+      readonly clocked: boolean; readonly passSpanNs: bigint; readonly batch: number;
+      readonly control: SharedArrayBuffer; readonly run: JobStages }
+  | { readonly t: 'job-stages'; readonly id: number; readonly run: JobStages }
+  | { readonly t: 'job-delivered'; readonly id: number };
+
+/** Worker → main thread messages of a replay job. */
+export type JobReply =
+  | { readonly t: 'job-applied'; readonly id: number; readonly gen: number }
+  | { readonly t: 'job-deliver'; readonly id: number; readonly gen: number; readonly start: number;
+      readonly n: number; readonly pass: number }
+  | { readonly t: 'job-events'; readonly id: number; readonly gen: number; readonly events: readonly StageEvent[] }
+  | { readonly t: 'job-done'; readonly id: number; readonly error?: string };
 
 /** A processor event tagged with the chain stage whose program emitted it. */
 export interface StageEvent extends ProcessorEvent { readonly stage: number }

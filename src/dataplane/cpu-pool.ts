@@ -1,10 +1,11 @@
 /**
  * The main thread's side of the per-CPU workers: spawns one worker_thread per CPU sharing the arena, hands
  * out batch buffers (a ring of RING_DEPTH per CPU, so a busy CPU applies backpressure to whoever feeds it),
- * prepares / releases processors on every CPU, and resolves a promise when a batch has run.
+ * prepares / releases processors on every CPU, resolves a promise when a batch has run, and carries the
+ * messages of replay jobs (replay-ring.ts) to and from the job that owns them.
  */
 import { Worker } from 'node:worker_threads';
-import { BATCH_BYTES, RING_DEPTH, type StageEvent, type StageRef, type WorkerReply, type WorkerRequest } from './batch-layout.js';
+import { BATCH_BYTES, RING_DEPTH, type JobReply, type JobRequest, type StageEvent, type StageRef, type WorkerReply, type WorkerRequest } from './batch-layout.js';
 import type { ArenaMemory, ProcessorRecipe } from './frame-processor.js';
 import type { RegionAllocator } from './region-allocator.js';
 
@@ -25,7 +26,9 @@ export class CpuPool {
   private readonly cpuStates: CpuState[] = [];
   private readonly pendingBatches = new Map<number, { resolve: (events: readonly StageEvent[]) => void; reject: (e: Error) => void }>();
   private readonly pendingPrepares = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly jobListeners = new Map<number, (cpu: number, m: JobReply) => void>();
   private nextBatchId = 1;
+  private nextJobId = 1;
   private nextKey = 1;
   private closed = false;
 
@@ -34,7 +37,7 @@ export class CpuPool {
     for (let cpu = 0; cpu < cpus; cpu++) {
       const worker = new Worker(workerUrl, { workerData: { memory, cpu, cpus } });
       worker.on('message', (m: WorkerReply) => this.onReply(cpu, m));
-      worker.on('error', (err) => this.failAll(new Error(`cpu ${cpu} worker failed: ${err.message}`)));
+      worker.on('error', (err) => this.failAll(cpu, new Error(`cpu ${cpu} worker failed: ${err.message}`)));
       const freeBuffers: number[] = [];
       for (let i = 0; i < RING_DEPTH; i++) freeBuffers.push(region.alloc(BATCH_BYTES, 4096));
       this.cpuStates.push({ worker, freeBuffers, waiters: [] });
@@ -42,7 +45,9 @@ export class CpuPool {
   }
 
   private onReply(cpu: number, m: WorkerReply): void {
-    if (m.t === 'done') {
+    if (m.t === 'job-applied' || m.t === 'job-deliver' || m.t === 'job-events' || m.t === 'job-done') {
+      this.jobListeners.get(m.id)?.(cpu, m);
+    } else if (m.t === 'done') {
       const p = this.pendingBatches.get(m.id);
       this.pendingBatches.delete(m.id);
       if (m.error) p?.reject(new Error(`cpu ${cpu}: ${m.error}`)); else p?.resolve(m.events ?? []);
@@ -54,7 +59,8 @@ export class CpuPool {
     }
   }
 
-  private failAll(err: Error): void {
+  private failAll(cpu: number, err: Error): void {
+    for (const [id, listener] of this.jobListeners) listener(cpu, { t: 'job-done', id, error: err.message });
     for (const p of this.pendingBatches.values()) p.reject(err);
     this.pendingBatches.clear();
     for (const p of this.pendingPrepares.values()) p.reject(err);
@@ -109,6 +115,19 @@ export class CpuPool {
       this.pendingBatches.set(id, { resolve, reject });
       this.post(cpu, { t: 'batch', id, addr, n, stages, clocked });
     });
+  }
+
+  /** A new replay job id whose worker replies go to `listener` until `closeJob`. */
+  openJob(listener: (cpu: number, m: JobReply) => void): number {
+    const id = this.nextJobId++;
+    this.jobListeners.set(id, listener);
+    return id;
+  }
+
+  closeJob(id: number): void { this.jobListeners.delete(id); }
+
+  postJob(cpu: number, msg: JobRequest): void {
+    if (!this.closed) this.post(cpu, msg);
   }
 
   get inFlight(): number { return this.pendingBatches.size; }

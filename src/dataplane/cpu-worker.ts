@@ -1,30 +1,28 @@
 /**
  * A data-plane worker thread: one "CPU". It instantiates processors against the shared arena, runs batch
- * buffers the main thread filled, and adds per-action counts to the arena counter blocks (counters.ts).
- * Messages are handled in arrival order, so a batch always runs with the stages it names: attach/replace
+ * buffers the main thread filled and replay jobs it replays on its own (replay-ring.ts), and adds per-action
+ * counts to the arena counter blocks (counters.ts). Messages are handled in arrival order, so a batch always
+ * runs with the stages it names, and a job switches stages between two of its batches: attach/replace
  * happens between batches, never inside one (design.md §3).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Desc, DESC_SIZE } from '../vm/arena-layout.js';
-import { BATCH_FINAL_STAGE, BATCH_TS, type StageEvent, type StageRef, type WorkerReply, type WorkerRequest } from './batch-layout.js';
-import { BatchTally, CounterBlock } from './counters.js';
+import { BATCH_FINAL_STAGE, BATCH_TS, type StageEvent, type WorkerReply, type WorkerRequest } from './batch-layout.js';
 import type { ArenaMemory, FrameProcessor, ProcessorFactory } from './frame-processor.js';
+import { WorkerReplayJob } from './replay-loop.js';
+import { StageRunner } from './stage-runner.js';
 
 interface WorkerInit { readonly memory: ArenaMemory; readonly cpu: number; readonly cpus: number }
 
 const { memory, cpu, cpus } = workerData as WorkerInit;
 const port = parentPort!;
 const processors = new Map<number, FrameProcessor>();
-const blocks = new Map<number, CounterBlock>();
-const tallies: BatchTally[] = [];
+const runner = new StageRunner(memory, cpu, cpus, processors);
+const jobs = new Map<number, WorkerReplayJob>();
+/** How long replay jobs run before the worker turns its event loop (messages: prepare, attach, stop...). */
+const SLICE_MS = 4;
+let pumping = false;
 
 function reply(msg: WorkerReply): void { port.postMessage(msg); }
-
-function blockAt(addr: number): CounterBlock {
-  let b = blocks.get(addr);
-  if (!b) { b = new CounterBlock(memory.buffer, addr, cpus); blocks.set(addr, b); }
-  return b;
-}
 
 async function prepare(key: number, module: string, spec: unknown): Promise<void> {
   try {
@@ -37,59 +35,41 @@ async function prepare(key: number, module: string, spec: unknown): Promise<void
   }
 }
 
-/** Events forwarded per batch at most; a program printing on every frame must not flood the main thread. */
-const MAX_EVENTS_PER_BATCH = 256;
-
-function runStages(addr: number, n: number, stages: readonly StageRef[], clocked: boolean, events: StageEvent[]): void {
-  const u32 = new Uint32Array(memory.buffer);
+function runBatch(addr: number, n: number, msg: Extract<WorkerRequest, { t: 'batch' }>): StageEvent[] {
+  const events: StageEvent[] = [];
   const finalStage = new Uint8Array(memory.buffer, addr + BATCH_FINAL_STAGE, n);
-  const ts = clocked ? new BigInt64Array(memory.buffer, addr + BATCH_TS, n) : null;
-  while (tallies.length < stages.length) tallies.push(new BatchTally());
-  const lens = new Uint32Array(n);
-  // Stage 0 runs the whole batch in one engine entry; later chain stages run only the frames whose
-  // action is in the previous stage's chain_call_actions (libxdp's dispatcher semantics).
-  let pending: number[] | null = null;
-  for (let s = 0; s < stages.length; s++) {
-    const stage = stages[s]!;
-    const proc = processors.get(stage.key);
-    const tally = tallies[s]!;
-    const indices = pending ?? Array.from({ length: n }, (_, i) => i);
-    for (const i of indices) {
-      const d = (addr + i * DESC_SIZE) >>> 2;
-      lens[i] = u32[d + (Desc.DATA_END >> 2)]! - u32[d + (Desc.DATA >> 2)]! + u32[d + (Desc.FRAGS_LEN >> 2)]!;
-      u32[d + (Desc.ACTION >> 2)] = 0;
-      u32[d + (Desc.REDIRECT_KIND >> 2)] = 0;
-      u32[d + (Desc.ERROR >> 2)] = 0;
-      finalStage[i] = s;
-    }
-    const t0 = process.hrtime.bigint();
-    let batchFault = proc === undefined;
-    if (proc) {
+  const clock = msg.clocked ? { tsNs: new BigInt64Array(memory.buffer, addr + BATCH_TS, n) } : null;
+  runner.run(addr, n, finalStage, msg.stages, clock, events);
+  return events;
+}
+
+/** Run the jobs' batches round-robin for one slice, then let the event loop in. */
+function pump(): void {
+  const deadline = performance.now() + SLICE_MS;
+  let runnable = true;
+  while (runnable && performance.now() < deadline) {
+    runnable = false;
+    for (const job of jobs.values()) {
+      if (job.waiting) continue;
+      let r: ReturnType<WorkerReplayJob['step']>;
       try {
-        if (pending === null) proc.runBatch(cpu, addr, n, ts ? { tsNs: ts } : null);
-        else for (const i of indices) {
-          proc.runBatch(cpu, addr + i * DESC_SIZE, 1, ts ? { tsNs: ts.subarray(i, i + 1) } : null);
-        }
-      } catch {
-        batchFault = true;
+        r = job.step();
+      } catch (err) {
+        jobs.delete(job.id);
+        reply({ t: 'job-done', id: job.id, error: err instanceof Error ? err.message : String(err) });
+        continue;
       }
+      if (r === 'done') { jobs.delete(job.id); reply({ t: 'job-done', id: job.id }); } else if (r === 'more') runnable = true;
     }
-    tally.runNs += Number(process.hrtime.bigint() - t0);
-    for (const e of proc?.drainEvents?.() ?? []) if (events.length < MAX_EVENTS_PER_BATCH) events.push({ ...e, stage: s });
-    const next: number[] = [];
-    for (const i of indices) {
-      const d = (addr + i * DESC_SIZE) >>> 2;
-      // A fault not attributable to one frame aborts the whole batch: every frame counts as an exception.
-      if (batchFault) u32[d + (Desc.ACTION >> 2)] = 0;
-      const action = u32[d + (Desc.ACTION >> 2)]!;
-      const faulted = batchFault || u32[d + (Desc.ERROR >> 2)] !== 0;
-      tally.count(action, lens[i]!, faulted);
-      if (!faulted && s + 1 < stages.length && action < 32 && (stage.chainCallActions >>> action) & 1) next.push(i);
-    }
-    tally.flushTo(blockAt(stage.counterAddr), cpu);
-    if (next.length === 0) break;
-    pending = next;
   }
+  pumping = false;
+  schedule();
+}
+
+function schedule(): void {
+  if (pumping || ![...jobs.values()].some((j) => !j.waiting)) return;
+  pumping = true;
+  setImmediate(pump);
 }
 
 port.on('message', (msg: WorkerRequest) => {
@@ -98,12 +78,17 @@ port.on('message', (msg: WorkerRequest) => {
     case 'release': processors.get(msg.key)?.dispose?.(); processors.delete(msg.key); break;
     case 'batch':
       try {
-        const events: StageEvent[] = [];
-        runStages(msg.addr, msg.n, msg.stages, msg.clocked, events);
+        const events = runBatch(msg.addr, msg.n, msg);
         reply(events.length > 0 ? { t: 'done', id: msg.id, events } : { t: 'done', id: msg.id });
       } catch (err) {
         reply({ t: 'done', id: msg.id, error: err instanceof Error ? err.message : String(err) });
       }
       break;
+    case 'job':
+      jobs.set(msg.id, new WorkerReplayJob(msg, memory, cpu, runner, reply));
+      schedule();
+      break;
+    case 'job-stages': jobs.get(msg.id)?.restage(msg.run); break;
+    case 'job-delivered': jobs.get(msg.id)?.delivered(); schedule(); break;
   }
 });

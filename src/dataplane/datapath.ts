@@ -12,6 +12,10 @@
  *
  * Attach/replace/detach swap the interface's attachment between two batches: each batch runs entirely
  * with the attachment that was current when it was filled, so no frame is lost or run twice.
+ *
+ * A loaded capture replayed as fast as possible takes another way in (`replayFromMemory`, replay-ring.ts):
+ * its frames are placed into per-CPU rings once and every worker replays its ring on its own, switching
+ * attachments at its own batch boundaries; only frames whose action needs delivery come back here.
  */
 import { Desc, DESC_SIZE, FRAME_SLOT_SIZE, MAX_LINEAR, RedirectKind, XDP_PACKET_HEADROOM } from '../vm/arena-layout.js';
 import { XdpAction } from '../ebpf/opcodes.js';
@@ -19,10 +23,11 @@ import { BATCH_FINAL_STAGE, BATCH_SIZE, BATCH_SLOTS, BATCH_TS, type StageRef } f
 import { CounterBlock, Counter, ACTION_LABELS, REDIRECT_ERROR_REASONS, counterBlockSize, type RedirectErrorReason } from './counters.js';
 import { CpuPool } from './cpu-pool.js';
 import { queueForHash, rssHash } from './flow-hash.js';
+import { outputFrame, placeFrags, type CaptureHeap } from './frame-frags.js';
 import type { ArenaMemory, ProcessorEvent, ProcessorRecipe } from './frame-processor.js';
 import { NetInterface, type InterfaceSpec } from './interfaces.js';
-import { FRAG_SIZE, FRAG_TABLE_SIZE, FragTable, MAX_FRAGS } from '../vm/helpers/xdp-buff.js';
 import { RegionAllocator } from './region-allocator.js';
+import { ReplayJob, type JobHost, type JobOptions } from './replay-job.js';
 import { parseHostPort, VxlanEndpoint } from './vxlan.js';
 
 /** A frame entering an interface. `data` may be a view into the arena (a loaded capture) or any bytes. */
@@ -104,11 +109,7 @@ export interface DatapathOptions {
   readonly captureHeap?: CaptureHeap;
 }
 
-/** The arena heap's allocate/free, as src/vm/arena.ts `Arena` offers them. */
-export interface CaptureHeap {
-  alloc(size: number, what: string): number;
-  free(addr: number): void;
-}
+export type { CaptureHeap } from './frame-frags.js';
 
 export class Datapath {
   readonly cpus: number;
@@ -124,6 +125,8 @@ export class Datapath {
   private nextIfindex = 1;
   /** Fragment tables and pages of the multi-buffer frames in each batch buffer in flight, freed on delivery. */
   private readonly fragAllocs = new Map<number, number[]>();
+  /** Replay-from-memory jobs running on each interface (replay-ring.ts). */
+  private readonly jobs = new Map<NetInterface, Set<ReplayJob<Attachment>>>();
   /** Socket-like consumers of XSKMAP redirects, by `ifindex/queue` (the XSKMAP key the program used). */
   private readonly xskConsumers = new Map<string, Set<XskConsumer>>();
   /** Where program events go (the daemon's SSE bus). */
@@ -199,6 +202,7 @@ export class Datapath {
     const gone = iface.peer ? [iface, iface.peer] : [iface];
     for (const i of gone) {
       i.up = false;
+      await Promise.allSettled([...this.jobs.get(i) ?? []].map((j) => j.stop()));
       await this.detach(i.name);
       this.byName.delete(i.name);
       this.byIndex.delete(i.ifindex);
@@ -234,7 +238,9 @@ export class Datapath {
       program: s.program, key: keys[i]!, chainCallActions: s.chainCallActions, slot: this.counterSlot(iface, s.program),
     }));
     const old = this.attachments.get(iface);
-    this.attachments.set(iface, new Attachment(stages));
+    const att = new Attachment(stages);
+    this.attachments.set(iface, att);
+    for (const job of this.jobs.get(iface) ?? []) job.restage(att);
     if (old) this.retire(iface, old);
   }
 
@@ -244,6 +250,7 @@ export class Datapath {
     const old = this.attachments.get(iface);
     if (!old) return false;
     this.attachments.delete(iface);
+    for (const job of this.jobs.get(iface) ?? []) job.restage(null);
     this.retire(iface, old);
     return true;
   }
@@ -347,7 +354,9 @@ export class Datapath {
       u32[d + (Desc.RX_QUEUE_INDEX >> 2)] = cpu;
       u32[d + (Desc.SLOT >> 2)] = slot;
       if (f.data.length > linear) {
-        this.placeFrags(addr, d, f.data.subarray(linear));
+        const allocs = this.fragAllocs.get(addr) ?? [];
+        this.fragAllocs.set(addr, allocs);
+        placeFrags(this.memory, this.captureHeap, d, f.data.subarray(linear), allocs);
         // placeFrags may have grown the arena: the views above must cover the new buffer.
         u8 = new Uint8Array(this.memory.buffer);
         u32 = new Uint32Array(this.memory.buffer);
@@ -361,10 +370,7 @@ export class Datapath {
       return { done: Promise.resolve() };
     }
     att.inflight++;
-    const finish = (): void => {
-      att.inflight--;
-      if (att.retired && att.inflight === 0) this.retire(iface, att);
-    };
+    const finish = (): void => this.unhold(iface, att);
     return {
       done: this.pool.run(cpu, addr, n, att.refs, clocked).then(
         (events) => {
@@ -384,51 +390,72 @@ export class Datapath {
     const ts = new BigInt64Array(buf, addr + BATCH_TS, n);
     for (let i = 0; i < n; i++) {
       const d = (addr + i * DESC_SIZE) >>> 2;
-      const tsNs = ts[i]!;
-      if (noProgram) { this.toStack(iface, this.outputFrame(d), tsNs); continue; }
-      if (u32[d + (Desc.ERROR >> 2)] !== 0) continue;
-      const stage = att!.stages[finalStage[i]!]!;
-      switch (u32[d + (Desc.ACTION >> 2)]) {
-        case XdpAction.PASS: this.toStack(iface, this.outputFrame(d), tsNs); break;
-        case XdpAction.TX: this.transmit(iface, this.outputFrame(d), tsNs, stage, cpu); break;
-        case XdpAction.REDIRECT: this.redirect(iface, d, u32, this.outputFrame(d), tsNs, stage, cpu); break;
-        default: break; // DROP frees; ABORTED / unknown were counted as exceptions by the worker
-      }
+      if (noProgram) this.toStack(iface, outputFrame(this.memory, d), ts[i]!);
+      else if (u32[d + (Desc.ERROR >> 2)] === 0) this.deliverFrame(iface, att!, cpu, d, finalStage[i]!, ts[i]!);
     }
     iface.backlog -= n;
     this.freeFrags(addr);
     this.pool.giveBack(cpu, addr);
   }
 
-  /**
-   * Multi-buffer (design.md §2, as the kernel's test_run builds it): what does not fit the linear part goes
-   * into FRAG_SIZE pages listed in a fragment table (xdp-buff.ts); beyond MAX_FRAGS pages the frame is cut.
-   */
-  private placeFrags(batch: number, d: number, rest: Uint8Array): void {
-    const nFrags = Math.min(MAX_FRAGS, Math.ceil(rest.length / FRAG_SIZE));
-    const allocs = this.fragAllocs.get(batch) ?? [];
-    this.fragAllocs.set(batch, allocs);
-    const table = this.captureHeap.alloc(FRAG_TABLE_SIZE, 'fragment table');
-    allocs.push(table);
-    const pages: number[] = [];
-    for (let i = 0; i < nFrags; i++) pages.push(this.captureHeap.alloc(FRAG_SIZE, 'fragment page'));
-    allocs.push(...pages);
-    // Views only after allocating: an allocation may grow the arena, and views of the old buffer stop short.
-    const u8 = new Uint8Array(this.memory.buffer);
+  /** One frame a program ran, by its final action (the stage that gave it is charged for redirect errors). */
+  private deliverFrame(iface: NetInterface, att: Attachment, cpu: number, d: number, stageIndex: number, tsNs: bigint): void {
     const u32 = new Uint32Array(this.memory.buffer);
-    u32[(table + FragTable.NR_FRAGS) >>> 2] = nFrags;
-    let total = 0;
-    for (let i = 0; i < nFrags; i++) {
-      const chunk = rest.subarray(i * FRAG_SIZE, (i + 1) * FRAG_SIZE);
-      const page = pages[i]!;
-      u8.set(chunk, page);
-      const e = table + FragTable.FRAGS + i * FragTable.ENTRY;
-      u32[(e + FragTable.FRAG_ADDR) >>> 2] = page;
-      u32[(e + FragTable.FRAG_SIZE) >>> 2] = chunk.length;
-      total += chunk.length;
+    const stage = att.stages[stageIndex]!;
+    switch (u32[d + (Desc.ACTION >> 2)]) {
+      case XdpAction.PASS: this.toStack(iface, outputFrame(this.memory, d), tsNs); break;
+      case XdpAction.TX: this.transmit(iface, outputFrame(this.memory, d), tsNs, stage, cpu); break;
+      case XdpAction.REDIRECT: this.redirect(iface, d, u32, outputFrame(this.memory, d), tsNs, stage, cpu); break;
+      default: break; // DROP frees; ABORTED / unknown were counted as exceptions by the worker
     }
-    u32[d + (Desc.FRAGS_LEN >> 2)] = total;
-    u32[d + (Desc.FRAGS_ADDR >> 2)] = table;
+  }
+
+  private unhold(iface: NetInterface, att: Attachment): void {
+    att.inflight--;
+    if (att.retired && att.inflight === 0) this.retire(iface, att);
+  }
+
+  /**
+   * Replay a loaded capture from memory (replay-ring.ts): frames placed into per-CPU rings once, each worker
+   * replaying its ring on its own. Null when the rings do not fit (the caller feeds batches instead) or the
+   * interface is down.
+   */
+  replayFromMemory(iface: NetInterface, capture: ArenaCapture, opts: JobOptions): ReplayJob<Attachment> | null {
+    if (!iface.up || !this.byIndex.has(iface.ifindex)) return null;
+    const host: JobHost<Attachment> = {
+      memory: this.memory, pool: this.pool, heap: this.captureHeap, cpus: this.cpus,
+      stagesOf: (att) => att.refs,
+      hold: (att) => { att.inflight++; },
+      unhold: (att) => this.unhold(iface, att),
+      deliverMask: () => this.deliverMask(iface),
+      deliverFrame: (att, cpu, d, stage, tsNs) => {
+        if (att === null) this.toStack(iface, outputFrame(this.memory, d), tsNs);
+        else this.deliverFrame(iface, att, cpu, d, stage, tsNs);
+      },
+      event: (att, stage, e) => this.onEvent?.({ ...e, program: att?.stages[stage]?.program ?? '' }),
+    };
+    const job = ReplayJob.start(host, iface, capture.frames, this.attachments.get(iface) ?? null, opts);
+    if (!job) return null;
+    const set = this.jobs.get(iface) ?? new Set<ReplayJob<Attachment>>();
+    this.jobs.set(iface, set);
+    set.add(job);
+    void job.finished.catch(() => undefined).finally(() => {
+      set.delete(job);
+      if (set.size === 0 && this.jobs.get(iface) === set) this.jobs.delete(iface);
+    });
+    return job;
+  }
+
+  /**
+   * Final actions whose frames need the main thread on `iface`: PASS when its stack side is captured, TX when
+   * the frame really leaves (a veth peer, a VXLAN tunnel, a capture), every REDIRECT (target resolution,
+   * XSK consumers). PASS / TX without those, DROP and ABORTED are counting only and stay on the worker.
+   */
+  private deliverMask(iface: NetInterface): number {
+    let mask = 1 << XdpAction.REDIRECT;
+    if (iface.passSink) mask |= 1 << XdpAction.PASS;
+    if (iface.kind !== 'pcap' || iface.txSink) mask |= 1 << XdpAction.TX;
+    return mask;
   }
 
   private freeFrags(batch: number): void {
@@ -436,28 +463,6 @@ export class Datapath {
     if (!allocs) return;
     this.fragAllocs.delete(batch);
     for (const a of allocs) this.captureHeap.free(a);
-  }
-
-  /** The frame as it leaves: [data, data_end) then every fragment (copied when there are fragments). */
-  private outputFrame(d: number): Uint8Array {
-    const buf = this.memory.buffer;
-    const u32 = new Uint32Array(buf);
-    const start = u32[d + (Desc.DATA >> 2)]!, end = u32[d + (Desc.DATA_END >> 2)]!;
-    const linear = new Uint8Array(buf, start, Math.max(0, end - start));
-    const fragsLen = u32[d + (Desc.FRAGS_LEN >> 2)]!;
-    const table = u32[d + (Desc.FRAGS_ADDR >> 2)]!;
-    if (fragsLen === 0 || table === 0) return linear;
-    const out = new Uint8Array(linear.length + fragsLen);
-    out.set(linear);
-    let p = linear.length;
-    const nr = u32[(table + FragTable.NR_FRAGS) >>> 2]!;
-    for (let i = 0; i < nr && p < out.length; i++) {
-      const e = table + FragTable.FRAGS + i * FragTable.ENTRY;
-      const page = u32[(e + FragTable.FRAG_ADDR) >>> 2]!, size = u32[(e + FragTable.FRAG_SIZE) >>> 2]!;
-      out.set(new Uint8Array(buf, page, Math.min(size, out.length - p)), p);
-      p += size;
-    }
-    return out;
   }
 
   private toStack(iface: NetInterface, frame: Uint8Array, tsNs: bigint): void {
@@ -545,6 +550,7 @@ export class Datapath {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.jobs.values()].flatMap((set) => [...set].map((j) => j.stop())));
     for (const i of this.byIndex.values()) {
       await i.vxlan?.close();
       for (const key of [...this.xskConsumers.keys()]) if (key.startsWith(`${i.ifindex}/`)) this.xskConsumers.delete(key);

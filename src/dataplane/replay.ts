@@ -1,8 +1,10 @@
 /**
  * Replaying a capture into an interface (design.md §6 `POST /v1/replays`). The capture sits in the arena
- * once (Datapath.loadCapture); each pass feeds its frames to the interface in chunks:
- *   speed 0 — as fast as the CPUs take them (backpressure from the per-CPU rings),
- *   speed 1 — at the capture's pace (frame i leaves at start + (ts_i - ts_0)),
+ * once (Datapath.loadCapture).
+ *   speed 0 — as fast as the CPUs go: the frames are placed into per-CPU rings once and each worker replays
+ *             its ring itself (Datapath.replayFromMemory, replay-ring.ts); when the rings do not fit the
+ *             arena, frames are fed in chunks as for paced replays (backpressure from the per-CPU rings),
+ *   speed 1 — at the capture's pace (frame i leaves at start + (ts_i - ts_0)), fed in chunks,
  *   speed k — k times faster than the capture.
  * `loop` passes (0 = until stopped). Under `clock: "capture"` the program's clock follows the capture's
  * timestamps, continuing across passes as if the capture were recorded back to back.
@@ -10,6 +12,7 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { ArenaCapture, Datapath, RxFrame } from './datapath.js';
 import type { NetInterface } from './interfaces.js';
+import type { ReplayJob } from './replay-job.js';
 
 export type ReplayState = 'running' | 'done' | 'stopped' | 'failed';
 export type ReplayClock = 'capture' | 'wall';
@@ -42,6 +45,8 @@ export class Replay {
   private finishedAt: Date | null = null;
   private error: string | undefined;
   private stopRequested = false;
+  /** The workers' own replay of the capture from memory (speed 0), when it fits. */
+  private job: ReplayJob<unknown> | null = null;
   /** Resolves when the replay has finished, stopped or failed, and every frame it sent was delivered. */
   readonly finished: Promise<void>;
 
@@ -65,16 +70,17 @@ export class Replay {
   status(): ReplayStatus {
     const perPass = this.capture.frames.length;
     return {
-      id: this.id, interface: this.iface.name, pcap: this.pcap, state: this.state, framesSent: this.framesSent,
+      id: this.id, interface: this.iface.name, pcap: this.pcap, state: this.state, framesSent: this.job?.framesDone ?? this.framesSent,
       framesTotal: this.opts.loop === 0 ? null : perPass * this.opts.loop,
       startedAt: this.startedAt.toISOString(), finishedAt: this.finishedAt?.toISOString() ?? null,
       ...(this.error !== undefined ? { error: this.error } : {}),
     };
   }
 
-  /** Stop after the chunk in flight; frames already handed to CPUs are still delivered. */
+  /** Stop after the chunk (or every CPU's batch) in flight; frames already handed to CPUs are still delivered. */
   stop(): Promise<void> {
     this.stopRequested = true;
+    void this.job?.stop();
     return this.finished;
   }
 
@@ -88,6 +94,13 @@ export class Replay {
     const passSpan = last - first + gap;
     const passMs = Number(passSpan) / 1e6;
     const clocked = this.opts.clock === 'capture';
+    if (this.opts.speed === 0) {
+      this.job = this.datapath.replayFromMemory(this.iface, this.capture, { loop: this.opts.loop, clocked, passSpanNs: passSpan });
+      if (this.job) {
+        if (this.stopRequested) void this.job.stop();
+        return this.job.finished;
+      }
+    }
     const t0 = performance.now();
     for (let pass = 0; this.opts.loop === 0 || pass < this.opts.loop; pass++) {
       const done: Promise<void>[] = [];

@@ -54,17 +54,74 @@ test('replacing the program 100 times during a replay loses and doubles no frame
     await dp.addInterface({ name: 'p0', kind: 'pcap' });
     await dp.attach('p0', [stage('prog', { action: 2, tag: 0 })]);
     const frames = Array.from({ length: 500 }, (_, i) => ({ data: udpFrame(i), tsNs: BigInt(i) }));
-    const r = new Replay('r1', dp, dp.interface('p0')!, 'mem', dp.loadCapture(frames), { speed: 0, loop: 20, clock: 'wall' });
-    let swaps = 0;
-    while (r.running && swaps < 100) {
+    const r = new Replay('r1', dp, dp.interface('p0')!, 'mem', dp.loadCapture(frames), { speed: 0, loop: 0, clock: 'wall' });
+    for (let swaps = 0; swaps < 100; swaps++) {
       await dp.attach('p0', [stage('prog', { action: swaps % 2 === 0 ? 1 : 2 })]);
-      swaps++;
+      // Let the workers run some batches with each program.
+      await new Promise((res) => setTimeout(res, 2));
     }
+    await r.stop();
+    assert.equal(r.status().state, 'stopped');
+    const drop = sum(dp, 'p0', 'packets', 'drop'), pass = sum(dp, 'p0', 'packets', 'pass');
+    assert.ok(drop > 0 && pass > 0, `both programs ran (drop ${drop}, pass ${pass})`);
+    assert.equal(drop + pass, r.status().framesSent);
+    assert.equal(dp.interface('p0')!.stats.passPackets, pass);
+    assert.equal(dp.interface('p0')!.stats.rxPackets, r.status().framesSent);
+  } finally {
+    await dp.close();
+  }
+});
+
+test('a replay from memory runs each frame as the previous pass left its bytes, from its original bounds', async () => {
+  const dp = makeDatapath();
+  try {
+    const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    const got: Array<{ frame: Uint8Array; tsNs: bigint }> = [];
+    p!.passSink = { write: (f, tsNs) => { got.push({ frame: f.slice(), tsNs }); } };
+    // PASS after adding 1 to the payload byte and moving data 14 bytes forward (as bpf_xdp_adjust_head).
+    await dp.attach('p0', [stage('bump', { action: 2, increment: PAYLOAD_OFFSET, trim: 14 })]);
+    const frames = Array.from({ length: 40 }, (_, i) => ({ data: udpFrame(i, [100]), tsNs: 1000n + BigInt(i) }));
+    const r = new Replay('r1', dp, p!, 'mem', dp.loadCapture(frames), { speed: 0, loop: 3, clock: 'capture' });
     await r.finished;
-    assert.ok(swaps >= 20, `only ${swaps} swaps happened during the replay`);
-    const total = sum(dp, 'p0', 'packets', 'drop') + sum(dp, 'p0', 'packets', 'pass');
-    assert.equal(total, 10_000);
-    assert.equal(dp.interface('p0')!.stats.passPackets, sum(dp, 'p0', 'packets', 'pass'));
+    assert.equal(r.status().framesSent, 120);
+    assert.equal(got.length, 120);
+    assert.ok(got.every((g) => g.frame.length === 50), 'every pass starts from the frame\'s original bounds');
+    const seen = got.map((g) => g.frame[PAYLOAD_OFFSET - 14]!).sort((x, y) => x - y);
+    assert.deepEqual(seen, [...Array(40).fill(101), ...Array(40).fill(102), ...Array(40).fill(103)]);
+    // Under the capture clock, pass k's timestamps follow the capture's, one capture span later per pass.
+    const ts = got.map((g) => g.tsNs).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    assert.equal(ts[0], 1000n);
+    assert.equal(ts[119], 1039n + 2n * 40n);
+    assert.equal(sum(dp, 'p0', 'bytes', 'pass'), 120 * 64, 'bytes count the frame as the program received it');
+    assert.equal(p!.stats.passPackets, 120);
+    assert.equal(p!.stats.passBytes, 120 * 50);
+  } finally {
+    await dp.close();
+  }
+});
+
+test('a replay from memory delivers TX to the veth peer and redirects; counting-only actions stay counted', async () => {
+  const dp = makeDatapath();
+  try {
+    const [a, b] = await dp.addInterface({ name: 'va', kind: 'veth', peer: 'vb' });
+    const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    await dp.attach('va', [stage('fwd', { offset: PAYLOAD_OFFSET })]);
+    await dp.attach('vb', [stage('pass', { action: 2 })]);
+    const frames = [
+      ...Array.from({ length: 10 }, (_, i) => ({ data: udpFrame(i, [3]), tsNs: 0n })),             // TX → vb
+      ...Array.from({ length: 7 }, (_, i) => ({ data: udpFrame(i, [4, p!.ifindex]), tsNs: 0n })),   // → p0
+      ...Array.from({ length: 5 }, (_, i) => ({ data: udpFrame(i, [1]), tsNs: 0n })),              // DROP
+      ...Array.from({ length: 4 }, (_, i) => ({ data: udpFrame(i, [2]), tsNs: 0n })),              // PASS
+    ];
+    const r = new Replay('r1', dp, a!, 'mem', dp.loadCapture(frames), { speed: 0, loop: 2, clock: 'wall' });
+    await r.finished;
+    for (let i = 0; i < 100 && b!.stats.passPackets < 20; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.equal(b!.stats.passPackets, 20);
+    assert.equal(p!.stats.txPackets, 14);
+    assert.equal(a!.stats.passPackets, 8);
+    assert.equal(a!.stats.txPackets, 20);
+    assert.equal(a!.stats.rxPackets, 52);
+    assert.equal(sum(dp, 'va', 'packets', 'drop'), 10);
   } finally {
     await dp.close();
   }
