@@ -15,9 +15,10 @@
  *    the program left in [data, data_end); XDP_DROP frees; XDP_ABORTED and anything else (TX, REDIRECT,
  *    unknown values: bpf_warn_invalid_xdp_action) count an exception (trace_xdp_exception) and free.
  *
- * Frames for devmap programs are queued while a batch is delivered and run at its end (`flush`, as the
- * kernel's bulk queues are flushed by xdp_do_flush), one worker batch per (program, egress device), whose
- * per-action counts land in a counter block of that pair. Limits: the metadata in front of the frame is not
+ * Frames for devmap programs are queued while the frames of a batch are delivered and run once that
+ * synchronous delivery is over (a microtask: as the kernel's bulk queues are flushed by xdp_do_flush at the
+ * end of the NAPI poll), one worker batch per (program, egress device), whose per-action counts land in a
+ * counter block of that pair. Limits: the metadata in front of the frame is not
  * carried to the devmap program (data_meta = data), and a multi-buffer frame cannot go through a devmap
  * program (counted as `too_big`).
  */
@@ -166,6 +167,7 @@ export class DevmapDelivery {
   programs: DevmapProgramResolver | null = null;
   private readonly arena: Arena;
   private readonly queued = new Map<number, QueuedCopy[]>();
+  private readonly flushing = new Set<Promise<void>>();
   private readonly prepared = new WeakMap<object, Promise<number>>();
   private readonly counters = new Map<string, CounterEntry>();
 
@@ -191,16 +193,35 @@ export class DevmapDelivery {
       if (t.prog === 0) { port.transmit(t.ifindex, frame.slice()); continue; }
       if (frame.length > MAX_LINEAR) { port.error('too_big'); continue; }
       let q = this.queued.get(cpu);
-      if (!q) { q = []; this.queued.set(cpu, q); }
+      if (!q) {
+        q = [];
+        this.queued.set(cpu, q);
+        queueMicrotask(() => this.track(this.flush(cpu)));
+      }
       q.push({ target: t, ingressIfindex: r.ingressIfindex, frame: frame.slice(), port });
     }
     return true;
   }
 
+  /** Resolves once every copy queued so far went through its devmap program (and out, if passed). */
+  async settled(): Promise<void> {
+    // Queued copies have their flush scheduled as a microtask: let it start, then wait for every flush.
+    while (this.queued.size > 0 || this.flushing.size > 0) {
+      await Promise.resolve();
+      await Promise.allSettled([...this.flushing]);
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.flushing.add(p);
+    // A failed worker batch loses its copies, as a failed transmit would; nothing else to undo.
+    void p.catch(() => undefined).finally(() => this.flushing.delete(p));
+  }
+
   /** Run the devmap programs over the copies queued on `cpu` and transmit what they pass. */
-  async flush(cpu: number): Promise<void> {
+  private async flush(cpu: number): Promise<void> {
     const q = this.queued.get(cpu);
-    if (!q || q.length === 0) return;
+    if (!q) return;
     this.queued.delete(cpu);
     const groups = new Map<string, QueuedCopy[]>();
     for (const c of q) {

@@ -147,9 +147,9 @@ for (const engine of ['interp', 'jit'] as const) {
       assert.equal(delivery.redirect(CPU, desc, udpFrame(1001, [XdpAction.PASS]), port), true);
       redirectDesc(RedirectKind.IFINDEX, 9, dev.lookup(le32(1), 0), 0, 5);
       assert.equal(delivery.redirect(CPU, desc, udpFrame(1002, [XdpAction.PASS]), port), true);
-      assert.equal(sent.length, 0, 'programmed copies wait for the flush');
+      assert.equal(sent.length, 0, 'programmed copies wait for the end of the delivery');
       assert.deepEqual(errors, ['target_down']);
-      await delivery.flush(CPU);
+      await delivery.settled();
 
       // PASS copies leave with what the program wrote: egress ifindex, ingress ifindex, rx_queue_index 0.
       const got = sent.map((s) => [s.ifindex, ...s.frame.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + 4)]).sort();
