@@ -78,6 +78,8 @@ export class JitInstance {
   private readonly counter: Uint32Array;
   private readonly timeCell: Uint32Array;
   private readonly mtuMemo: Uint32Array;
+  /** The generator state `enter` published into the time cell. */
+  private publishedRand = 0;
   private readonly stackTop: number;
   private pendingTail: ExecProgram | undefined;
 
@@ -116,7 +118,11 @@ export class JitInstance {
   /** Runs the program over `n` descriptors starting at arena address `desc` (DESC_SIZE apart). */
   runBatch(desc: number, n: number): void {
     this.enter();
-    this.exports.run_batch(desc, n);
+    try {
+      this.exports.run_batch(desc, n);
+    } finally {
+      this.leave();
+    }
   }
 
   /** The descriptor the last run_batch was running (after an exception: the frame that faulted). */
@@ -127,7 +133,11 @@ export class JitInstance {
   /** One run with r1, r2 set and r10 = stack top (the raw entry, design.md §3a); returns r0. */
   run(r1: bigint, r2: bigint, ctx = 0): bigint {
     this.enter();
-    return BigInt.asUintN(64, this.exports.run(r1, r2, ctx));
+    try {
+      return BigInt.asUintN(64, this.exports.run(r1, r2, ctx));
+    } finally {
+      this.leave();
+    }
   }
 
   /** Calls sub-program `slot` with r1..r5 = args on the frame whose r10 is `fp`. */
@@ -162,9 +172,21 @@ export class JitInstance {
    */
   private enter(): void {
     const clock = this.options.clock;
-    if (clock?.publish !== undefined) clock.publish(this.timeCell, 0);
-    else this.timeCell[TimeCell.MODE >>> 2] = TimeCellMode.NONE;
+    if (clock?.publish !== undefined) {
+      clock.publish(this.timeCell, 0);
+      this.publishedRand = this.timeCell[TimeCell.RAND >>> 2]!;
+    } else this.timeCell[TimeCell.MODE >>> 2] = TimeCellMode.NONE;
     this.mtuMemo[MtuMemo.VALID >>> 2] = 0;
+  }
+
+  /**
+   * After wasm returned (or trapped): the clock takes back the generator state a lowered
+   * bpf_get_prandom_u32 advanced; a state wasm left alone is not taken back, as the TS helper (a module
+   * compiled without the lowerings) may have advanced the clock's own meanwhile.
+   */
+  private leave(): void {
+    const clock = this.options.clock;
+    if (clock?.publish !== undefined && this.timeCell[TimeCell.RAND >>> 2] !== this.publishedRand) clock.absorb?.(this.timeCell, 0);
   }
 
   private helper(id: number, insn: number, fp: number, ctx: number): number {

@@ -7,10 +7,13 @@
  *  - bpf_ktime_get_coarse_ns (160), bpf_jiffies64 (118): the published time rounded down to a tick /
  *    divided by the tick (clock.ts: HZ), as the kernel's tick-updated coarse clock and jiffies are; for a
  *    frozen clock exactly the TS helpers' answer.
+ *  - bpf_get_prandom_u32 (7): the clock's generator (mulberry32, SeededRandom in clock.ts) stepped in wasm
+ *    on the state the instance published in the cell and takes back when wasm returns, so the sequence is
+ *    the one the TS helper would have produced.
  * A cell whose mode is NONE (a Clock without `publish`) sends every one of them through the trampoline.
  */
 import binaryen from 'binaryen';
-import { NS_PER_JIFFY_NUMBER, TimeCell, TimeCellMode } from '../src/vm/clock.js';
+import { MULBERRY32_INCREMENT, NS_PER_JIFFY_NUMBER, TimeCell, TimeCellMode } from '../src/vm/clock.js';
 import { Names } from './function-builder.js';
 import type { Expr, LowerContext } from './lower-context.js';
 import { TAIL_CALL_COUNT_OFFSET } from './module-abi.js';
@@ -19,7 +22,7 @@ import { trampolineCall } from './lower-helper-xdp.js';
 /** Offset of the time cell from the `regs` import (in the CPU's engine-private area, past the tail-call counter). */
 export const TIME_CELL_OFFSET = TAIL_CALL_COUNT_OFFSET + 64;
 
-export const TimeHelperId = { KTIME_GET_NS: 5, JIFFIES64: 118, KTIME_GET_BOOT_NS: 125, KTIME_GET_COARSE_NS: 160 } as const;
+export const TimeHelperId = { KTIME_GET_NS: 5, GET_PRANDOM_U32: 7, JIFFIES64: 118, KTIME_GET_BOOT_NS: 125, KTIME_GET_COARSE_NS: 160 } as const;
 
 const i32 = binaryen.i32;
 const i64 = binaryen.i64;
@@ -43,7 +46,28 @@ export function lowerTimeHelper(ctx: LowerContext, helperId: number, at: number)
     }
     case TimeHelperId.JIFFIES64:
       return m.if(m.i32.eqz(mode()), trampolineCall(ctx, helperId, at), m.i64.div_u(ns(), tick()));
+    case TimeHelperId.GET_PRANDOM_U32:
+      return m.if(m.i32.eqz(mode()), trampolineCall(ctx, helperId, at), mulberry32(ctx));
     default:
       return undefined;
   }
+}
+
+/** One step of SeededRandom.next on the cell's state: r0 = the u32 it returns, zero-extended. */
+function mulberry32(ctx: LowerContext): Expr {
+  const { m } = ctx;
+  const s = ctx.tempI32();
+  const t = ctx.tempI32();
+  const get = (local: number): Expr => m.local.get(local, i32);
+  const regs = (): Expr => m.global.get(Names.regs, i32);
+  const RAND = TIME_CELL_OFFSET + TimeCell.RAND;
+  return m.block(null, [
+    m.local.set(s, m.i32.add(m.i32.load(RAND, 4, regs()), m.i32.const(MULBERRY32_INCREMENT))),
+    m.i32.store(RAND, 4, regs(), get(s)),
+    // t = imul(t ^ (t >>> 15), t | 1)
+    m.local.set(t, m.i32.mul(m.i32.xor(get(s), m.i32.shr_u(get(s), m.i32.const(15))), m.i32.or(get(s), m.i32.const(1)))),
+    // t ^= t + imul(t ^ (t >>> 7), t | 61)
+    m.local.set(t, m.i32.xor(get(t), m.i32.add(get(t), m.i32.mul(m.i32.xor(get(t), m.i32.shr_u(get(t), m.i32.const(7))), m.i32.or(get(t), m.i32.const(61)))))),
+    m.i64.extend_u(m.i32.xor(get(t), m.i32.shr_u(get(t), m.i32.const(14)))),
+  ], i64);
 }

@@ -29,9 +29,12 @@ export interface Clock {
    * the clock helpers answer inside wasm: a frozen clock (time stands still within a frame) its time, which
    * answers all four clock helpers; a live one the time now, from which bpf_ktime_get_coarse_ns and
    * bpf_jiffies64 answer while bpf_ktime_get_ns / boot_ns read the host per call. Absent: the cell says
-   * NONE and every clock helper takes the trampoline.
+   * NONE and every clock helper takes the trampoline. The bpf_get_prandom_u32 generator's state goes into
+   * the cell too, and compiled code advances it there (mulberry32, as SeededRandom).
    */
   publish?(u32: Uint32Array, i: number): void;
+  /** Take back the generator state compiled code advanced in the cell `publish` filled. */
+  absorb?(u32: Uint32Array, i: number): void;
   /** monotonicNs() as u32 halves out[i] (low), out[i + 1] (high), without allocating a BigInt. */
   monotonicInto?(out: Uint32Array, i: number): void;
   /** bootNs() as u32 halves, like monotonicInto. */
@@ -41,13 +44,15 @@ export interface Clock {
 /**
  * The time cell, 16 bytes per CPU (jit/lower-helper-time.ts reads it):
  * ```
- *  +0 u32 mode (TimeCellMode)   +4 u32 reserved   +8 u64 ns: the published time
+ *  +0 u32 mode (TimeCellMode)   +4 u32 bpf_get_prandom_u32 generator state   +8 u64 ns: the published time
  * ```
  * The kernel's coarse clock and jiffies advance once per tick from a value the timer interrupt stores, so a
  * time published per batch (a live clock) or per frame (a frozen one) rounded down to a tick is what they
  * read: never ahead of ktime_get_ns, never going backwards.
  */
-export const TimeCell = { MODE: 0, NS: 8, SIZE: 16 } as const;
+export const TimeCell = { MODE: 0, RAND: 4, NS: 8, SIZE: 16 } as const;
+/** mulberry32's increment (SeededRandom.next; jit/lower-helper-time.ts emits the same steps). */
+export const MULBERRY32_INCREMENT = 0x6d2b79f5;
 export const TimeCellMode = { NONE: 0, FROZEN: 1, LIVE: 2 } as const;
 
 const TWO_32 = 4294967296;
@@ -75,10 +80,11 @@ function hostMonotonicInto(out: Uint32Array, i: number): void {
  * whose sequence is not observable as such, so any uniform u32 stream serves.
  */
 class SeededRandom {
-  private s: number;
+  /** The generator's whole state (a compiled program advances it in the time cell: Clock.publish / absorb). */
+  s: number;
   constructor(seed: number) { this.s = seed >>> 0; }
   next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    this.s = (this.s + MULBERRY32_INCREMENT) >>> 0;
     let t = this.s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
@@ -98,8 +104,10 @@ export class WallClock implements Clock {
   enterFrame(): void { /* wall time moves by itself */ }
   publish(u32: Uint32Array, i: number): void {
     u32[i + (TimeCell.MODE >>> 2)] = TimeCellMode.LIVE;
+    u32[i + (TimeCell.RAND >>> 2)] = this.rand.s;
     hostMonotonicInto(u32, i + (TimeCell.NS >>> 2));
   }
+  absorb(u32: Uint32Array, i: number): void { this.rand.s = u32[i + (TimeCell.RAND >>> 2)]!; }
   monotonicInto(out: Uint32Array, i: number): void { hostMonotonicInto(out, i); }
   bootInto(out: Uint32Array, i: number): void { hostMonotonicInto(out, i); }
 }
@@ -128,8 +136,10 @@ export class CaptureClock implements Clock {
   }
   publish(u32: Uint32Array, i: number): void {
     u32[i + (TimeCell.MODE >>> 2)] = TimeCellMode.FROZEN;
+    u32[i + (TimeCell.RAND >>> 2)] = this.rand.s;
     this.monotonicInto(u32, i + (TimeCell.NS >>> 2));
   }
+  absorb(u32: Uint32Array, i: number): void { this.rand.s = u32[i + (TimeCell.RAND >>> 2)]!; }
   monotonicInto(out: Uint32Array, i: number): void {
     out[i] = this.nowLo;
     out[i + 1] = this.nowHi;

@@ -84,6 +84,23 @@ test('clock helpers on a capture clock answer in wasm exactly as the TS helpers'
   }
 });
 
+test('bpf_get_prandom_u32 lowered continues the clock\'s generator: the same sequence as the TS helper alone', () => {
+  for (const clock of [new CaptureClock(42), new WallClock(42)]) {
+    const reference = new CaptureClock(42);
+    const r = rig(clock);
+    // r0 = the second of two calls in one run, so the state must carry across calls within a run too.
+    const p = r.pair([callHelper(7), callHelper(7)]);
+    for (let i = 0; i < 50; i++) {
+      const useTs = i % 3 === 0;
+      const got = useTs ? p.ts() : p.lowered();
+      reference.prandomU32();
+      assert.equal(got, BigInt(reference.prandomU32()), `run ${i} (${useTs ? 'trampoline' : 'lowered'})`);
+    }
+    assert.equal(clock.prandomU32(), reference.prandomU32(), 'the clock took the state back');
+    assert.equal(p.calls(), 0);
+  }
+});
+
 test('clock helpers on the wall clock: ktime through the trampoline, coarse and jiffies from the time published at entry', () => {
   const clock = new WallClock(1);
   const r = rig(clock);

@@ -23,7 +23,7 @@
 import { Desc } from '../arena-layout.js';
 import type { HelperImpl } from '../exec-types.js';
 import { Errno } from '../maps/errno.js';
-import { type HelperEnv, argS32, argU32, argU64, retS32 } from './helper-env.js';
+import { type HelperEnv, argHighSet, argS32, argU32, retS32 } from './helper-env.js';
 import { ETH_HLEN, XdpBuff } from './xdp-buff.js';
 import { FibRet, RT_TABLE_MAIN, type VirtualFib } from './virtual-fib.js';
 
@@ -32,16 +32,16 @@ const EAFNOSUPPORT = 97;
 const BPF_MTU_CHK_RET_FRAG_NEEDED = 1;
 const FIB_LOOKUP_SIZE = 64;
 /** BPF_FIB_LOOKUP_DIRECT | OUTPUT | SKIP_NEIGH | TBID | SRC | MARK. */
-const FIB_FLAGS = 0x3fn;
+const FIB_FLAGS = 0x3f;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const BPF_FIB_LKUP_RET_NOT_FWDED = 4;
 const BPF_FIB_LKUP_RET_FWD_DISABLED = 5;
-const BPF_FIB_LOOKUP_DIRECT = 1n;
-const BPF_FIB_LOOKUP_OUTPUT = 2n;
-const BPF_FIB_LOOKUP_SKIP_NEIGH = 4n;
-const BPF_FIB_LOOKUP_TBID = 8n;
-const BPF_FIB_LOOKUP_SRC = 16n;
+const BPF_FIB_LOOKUP_DIRECT = 1;
+const BPF_FIB_LOOKUP_OUTPUT = 2;
+const BPF_FIB_LOOKUP_SKIP_NEIGH = 4;
+const BPF_FIB_LOOKUP_TBID = 8;
+const BPF_FIB_LOOKUP_SRC = 16;
 
 /** struct bpf_fib_lookup (uapi/linux/bpf.h) field offsets. */
 const Fib = {
@@ -50,14 +50,14 @@ const Fib = {
 } as const;
 
 /** bpf_fib_lookup against a configured virtual FIB: the BPF_FIB_LKUP_RET_* code or a negative errno. */
-function fibLookup(fib: VirtualFib, u8: Uint8Array, params: number, flags: bigint): number {
+function fibLookup(fib: VirtualFib, u8: Uint8Array, params: number, flags: number): number {
   const dv = new DataView(u8.buffer, u8.byteOffset);
   const v6 = u8[params + Fib.FAMILY] === AF_INET6;
   const alen = v6 ? 16 : 4;
   const dev = fib.devices.get(dv.getUint32(params + Fib.IFINDEX, true));
   if (!dev) return -ENODEV;
   if (!dev.forwarding) return FibRet.FWD_DISABLED;
-  const table = (flags & BPF_FIB_LOOKUP_DIRECT) !== 0n && (flags & BPF_FIB_LOOKUP_TBID) !== 0n
+  const table = (flags & BPF_FIB_LOOKUP_DIRECT) !== 0 && (flags & BPF_FIB_LOOKUP_TBID) !== 0
     ? dv.getUint32(params + Fib.TBID, true) : RT_TABLE_MAIN;
   const route = fib.route(u8.slice(params + Fib.DST, params + Fib.DST + alen), table);
   if (!route) return FibRet.NOT_FWDED;
@@ -70,7 +70,7 @@ function fibLookup(fib: VirtualFib, u8: Uint8Array, params: number, flags: bigin
   const out = fib.devices.get(route.ifindex)!;
   dv.setUint32(params + Fib.IFINDEX, out.ifindex, true);
   dv.setUint32(params + Fib.RT_METRIC, 0, true);
-  if ((flags & BPF_FIB_LOOKUP_SRC) !== 0n) {
+  if ((flags & BPF_FIB_LOOKUP_SRC) !== 0) {
     const src = route.src ?? (v6 ? out.ipv6 : out.ipv4);
     if (!src || src.length !== alen) return FibRet.NO_SRC_ADDR;
     u8.set(src, params + Fib.SRC);
@@ -81,7 +81,7 @@ function fibLookup(fib: VirtualFib, u8: Uint8Array, params: number, flags: bigin
     return FibRet.FRAG_NEEDED;
   }
   if (route.gateway && route.gateway.length === alen) u8.set(route.gateway, params + Fib.DST);
-  if ((flags & BPF_FIB_LOOKUP_SKIP_NEIGH) === 0n) {
+  if ((flags & BPF_FIB_LOOKUP_SKIP_NEIGH) === 0) {
     const neigh = fib.neighbour(u8.slice(params + Fib.DST, params + Fib.DST + alen), out.ifindex);
     if (!neigh) return FibRet.NO_NEIGH;
     u8.set(neigh.mac, params + Fib.DMAC);
@@ -97,7 +97,7 @@ export function netHelpers(env: HelperEnv): ReadonlyMap<number, HelperImpl> {
       const x = new XdpBuff(env.arena, c.ctx);
       const mtuLen = argU32(c, 3);
       env.checkMem(c, mtuLen, 4, true);
-      if (argU64(c, 5) !== 0n) return retS32(c, -Errno.EINVAL);
+      if (argU32(c, 5) !== 0 || argHighSet(c, 5)) return retS32(c, -Errno.EINVAL);
       const requested = argU32(c, 2);
       const ifindex = requested === 0 ? env.arena.u32[(c.ctx + Desc.INGRESS_IFINDEX) >>> 2]! : requested;
       const mtu = env.deviceMtu(ifindex);
@@ -112,12 +112,13 @@ export function netHelpers(env: HelperEnv): ReadonlyMap<number, HelperImpl> {
       const plen = argU32(c, 3);
       if (plen < FIB_LOOKUP_SIZE) return retS32(c, -Errno.EINVAL);
       env.checkMem(c, params, FIB_LOOKUP_SIZE, true);
-      const flags = argU64(c, 4);
-      if ((flags & ~FIB_FLAGS) !== 0n) return retS32(c, -Errno.EINVAL);
+      // Flags as a number: every valid one is in the low half (no BigInt per call on the hot path).
+      const flags = argU32(c, 4);
+      if (argHighSet(c, 4) || (flags & ~FIB_FLAGS) !== 0) return retS32(c, -Errno.EINVAL);
       const family = env.arena.u8[params]!;
       if (family !== AF_INET && family !== AF_INET6) return retS32(c, -EAFNOSUPPORT);
       if (env.fib) return retS32(c, fibLookup(env.fib, env.arena.u8, params, flags));
-      retS32(c, (flags & BPF_FIB_LOOKUP_OUTPUT) !== 0n ? BPF_FIB_LKUP_RET_NOT_FWDED : BPF_FIB_LKUP_RET_FWD_DISABLED);
+      retS32(c, (flags & BPF_FIB_LOOKUP_OUTPUT) !== 0 ? BPF_FIB_LKUP_RET_NOT_FWDED : BPF_FIB_LKUP_RET_FWD_DISABLED);
     }],
   ]);
 }
