@@ -12,6 +12,9 @@ import { MapHdr, UpdateFlag } from '../vm/maps/map-header.js';
 import { Errno } from '../vm/maps/errno.js';
 import { MapType, mapTypeName } from '../ebpf/object-spec.js';
 import { XdpAction } from '../ebpf/opcodes.js';
+import { programKindOf } from '../ebpf/loader-programs.js';
+import { devmapWrittenProgram } from '../vm/maps/devmap-value.js';
+import type { DevmapProgram } from '../dataplane/devmap-delivery.js';
 import { Datapath, InterfaceExistsError, NoSuchInterfaceError, type StageSpec, type XskConsumer } from '../dataplane/datapath.js';
 import type { InterfaceSpec, NetInterface } from '../dataplane/interfaces.js';
 import { Replay, type ReplayClock, type ReplayStatus } from '../dataplane/replay.js';
@@ -49,6 +52,7 @@ interface ProgramRecord {
 const LIBXDP_DEFAULT_PRIORITY = 50;
 const LIBXDP_DEFAULT_CHAIN_ACTIONS = 1 << XdpAction.PASS;
 const ACTION_BITS: Readonly<Record<string, number>> = { aborted: 0, drop: 1, pass: 2, tx: 3, redirect: 4 };
+const ON_REDIRECT_KINDS: ReadonlySet<string> = new Set(['xdp/devmap', 'xdp/cpumap']);
 
 export interface AttachBody {
   readonly program?: string;
@@ -100,7 +104,9 @@ export class ControlPlane {
   /** Serialises state writes so that an older state never renames over a newer one. */
   private persisting: Promise<void> = Promise.resolve();
 
-  constructor(private readonly d: ControlPlaneDeps) {}
+  constructor(private readonly d: ControlPlaneDeps) {
+    d.datapath.devmap.programs = (id) => this.devmapProgram(id);
+  }
 
   // ── programs ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -184,6 +190,20 @@ export class ControlPlane {
     if (![...this.programs.values()].some((x) => x.name === p.name)) this.d.metrics.forgetProgram(p.name);
     await this.d.store?.removeProgram(id, own.map((m) => m.id));
     await this.persistState();
+  }
+
+  /**
+   * The devmap program a struct bpf_devmap_val names (devmap-value.ts): program id `id`'s first
+   * SEC("xdp/devmap") entry, run under the JIT (the interpreter when the JIT is unavailable).
+   */
+  private devmapProgram(id: number): DevmapProgram | undefined {
+    const p = this.programs.get(String(id));
+    const entry = p?.obj.programs.find((x) => programKindOf(x.section) === 'xdp/devmap');
+    if (!p || !entry) return undefined;
+    return {
+      token: p, label: `${p.name}/${entry.name}`,
+      prepare: async () => (await p.obj.prepare(entry.name, { engine: 'jit', harden: false })).recipe,
+    };
   }
 
   // ── interfaces and attachments ────────────────────────────────────────────────────────────────────
@@ -271,9 +291,14 @@ export class ControlPlane {
     const harden = body.harden ?? false;
     const stage = (ref: string, entry: string | undefined, priority: number | undefined, actions: number | string[] | undefined): PersistedStage => {
       const p = this.program(ref);
-      const e = entry ?? p.obj.programs[0]?.name;
+      // Devmap / cpumap programs run on redirect; the kernel refuses to attach them to a device (dev_xdp_attach).
+      const attachable = p.obj.programs.filter((x) => !ON_REDIRECT_KINDS.has(programKindOf(x.section) ?? 'xdp'));
+      const e = entry ?? attachable[0]?.name;
       if (e === undefined || !p.obj.programs.some((x) => x.name === e)) {
         throw badRequest(`program '${ref}' has no XDP program '${entry}'`, { entry, programs: p.obj.programs.map((x) => x.name) });
+      }
+      if (!attachable.some((x) => x.name === e)) {
+        throw badRequest(`'${e}' of program '${ref}' is an xdp/devmap or xdp/cpumap program: it runs on redirect and cannot be attached to an interface`, { entry: e });
       }
       const rc = p.obj.runConfig(e);
       let mask = rc?.chainCallActions ?? LIBXDP_DEFAULT_CHAIN_ACTIONS;
@@ -415,6 +440,11 @@ export class ControlPlane {
       values = body.values.map((v) => parseHex(v, p.valueSize, 'value'));
     } else if (body.value !== undefined) {
       values = [parseHex(body.value, p.valueSize, 'value')];
+      const devmapProg = p.type === MapType.DEVMAP || p.type === MapType.DEVMAP_HASH ? devmapWrittenProgram(values[0]!, p.valueSize) : 0;
+      // The kernel checks the fd names an XDP program with expected_attach_type BPF_XDP_DEVMAP (-EINVAL).
+      if (devmapProg !== 0 && !this.devmapProgram(devmapProg)) {
+        throw badRequest(`map '${m.name}': program ${devmapProg} is not a loaded program with an xdp/devmap section`, { map: m.name, key: keyHex, errno: Errno.EINVAL });
+      }
     } else {
       throw badRequest('give value (hex) or values (hex per CPU)');
     }

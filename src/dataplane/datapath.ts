@@ -6,7 +6,8 @@
  *   PASS     → the interface's stack side (counted, optionally captured)
  *   DROP     → freed
  *   TX       → out of the same interface
- *   REDIRECT → out of the ifindex the program named (bpf_redirect / DEVMAP); errors counted by reason;
+ *   REDIRECT → out of the ifindex the program named (bpf_redirect); DEVMAP / DEVMAP_HASH targets, broadcasts
+ *              and devmap programs as devmap-delivery.ts does; errors counted by reason;
  *              an XSKMAP slot → the consumers attached to that interface queue (attachXsk), else dropped
  *   ABORTED, unknown, engine faults → dropped; the worker counted an exception
  *
@@ -22,6 +23,7 @@ import { XdpAction } from '../ebpf/opcodes.js';
 import { BATCH_FINAL_STAGE, BATCH_SIZE, BATCH_SLOTS, BATCH_TS, type StageRef } from './batch-layout.js';
 import { CounterBlock, Counter, ACTION_LABELS, REDIRECT_ERROR_REASONS, counterBlockSize, type RedirectErrorReason } from './counters.js';
 import { CpuPool } from './cpu-pool.js';
+import { DevmapDelivery, type DevmapPort } from './devmap-delivery.js';
 import { queueForHash, rssHash } from './flow-hash.js';
 import { outputFrame, placeFrags, type CaptureHeap } from './frame-frags.js';
 import type { ArenaMemory, ProcessorEvent, ProcessorRecipe } from './frame-processor.js';
@@ -129,6 +131,8 @@ export class Datapath {
   private readonly jobs = new Map<NetInterface, Set<ReplayJob<Attachment>>>();
   /** Socket-like consumers of XSKMAP redirects, by `ifindex/queue` (the XSKMAP key the program used). */
   private readonly xskConsumers = new Map<string, Set<XskConsumer>>();
+  /** DEVMAP / DEVMAP_HASH delivery: broadcasts and devmap programs (its `programs` resolver is the daemon's). */
+  readonly devmap: DevmapDelivery;
   /** Where program events go (the daemon's SSE bus). */
   onEvent: ((e: ProcessorEvent & { readonly program: string }) => void) | null = null;
 
@@ -138,6 +142,7 @@ export class Datapath {
     this.rxBacklog = opts.rxBacklog ?? 8192;
     this.region = new RegionAllocator(opts.regionBase, opts.regionSize);
     this.pool = new CpuPool(opts.memory, opts.cpus, this.region);
+    this.devmap = new DevmapDelivery({ memory: opts.memory, cpus: opts.cpus, pool: this.pool, allocCounters: (size) => this.region.alloc(size) });
     this.captureHeap = opts.captureHeap ?? { alloc: (size) => this.region.alloc(size), free: (addr) => this.region.release(addr) };
   }
 
@@ -471,15 +476,27 @@ export class Datapath {
     iface.passSink?.write(frame, tsNs);
   }
 
+  /** Why `ifindex` cannot send a frame of `len` bytes (the kernel's xdp_ok_fwd_dev), or null. */
+  private refusal(ifindex: number, len: number): RedirectErrorReason | null {
+    const to = this.byIndex.get(ifindex);
+    if (!to) return 'no_target';
+    if (!to.up) return 'target_down';
+    return len > to.mtu + 14 ? 'too_big' : null;
+  }
+
   private redirect(iface: NetInterface, d: number, u32: Uint32Array, frame: Uint8Array, tsNs: bigint, stage: Stage, cpu: number): void {
+    const port: DevmapPort = {
+      refuse: (ifindex, len) => this.refusal(ifindex, len),
+      transmit: (ifindex, f) => { const to = this.byIndex.get(ifindex); if (to) this.transmit(to, f, tsNs, stage, cpu); },
+      error: (reason) => this.redirectError(stage, cpu, reason),
+    };
+    if (this.devmap.redirect(cpu, d << 2, frame, port)) return;
     const target = u32[d + (Desc.REDIRECT_TARGET >> 2)]!;
     switch (u32[d + (Desc.REDIRECT_KIND >> 2)]) {
       case RedirectKind.IFINDEX: {
-        const to = this.byIndex.get(target);
-        if (!to) return this.redirectError(stage, cpu, 'no_target');
-        if (!to.up) return this.redirectError(stage, cpu, 'target_down');
-        if (frame.length > to.mtu + 14) return this.redirectError(stage, cpu, 'too_big');
-        this.transmit(to, frame, tsNs, stage, cpu);
+        const reason = this.refusal(target, frame.length);
+        if (reason) return this.redirectError(stage, cpu, reason);
+        this.transmit(this.byIndex.get(target)!, frame, tsNs, stage, cpu);
         return;
       }
       // CPUMAP: the frame continues to the stack of the receiving interface on the target CPU.
@@ -540,6 +557,11 @@ export class Datapath {
           });
         }
       }
+    }
+    // Devmap programs, per egress interface (the kernel traces their exceptions against the tx device).
+    for (const { ifindex, ...r } of this.devmap.counterRows()) {
+      const iface = this.byIndex.get(ifindex);
+      if (iface) rows.push({ ...r, interface: iface.name, redirectErrors: REDIRECT_ERROR_REASONS.map(() => 0) });
     }
     return rows;
   }
