@@ -3,7 +3,7 @@
  * operations return them negated to programs, as the kernel's helpers do (`return -E2BIG;`).
  */
 export const Errno = {
-  EPERM: 1, ENOENT: 2, E2BIG: 7, EBUSY: 16, EEXIST: 17, EINVAL: 22, ENOSPC: 28, ERANGE: 34,
+  EPERM: 1, ENOENT: 2, E2BIG: 7, EBADF: 9, EBUSY: 16, EEXIST: 17, EINVAL: 22, ENOSPC: 28, ERANGE: 34,
   EACCES: 13, EFAULT: 14, EOPNOTSUPP: 95, ENOTSUPP: 524,
 } as const;
 

@@ -29,7 +29,10 @@
  * BPF_EXIST on an empty one -ENOENT. The fd arrays — PROG_ARRAY, PERF_EVENT_ARRAY, ARRAY_OF_MAPS
  * (arraymap.c bpf_fd_array_map_update_elem / fd_array_map_delete_elem) — take BPF_ANY only (else -EINVAL),
  * and delete gives -E2BIG past the end and -ENOENT for an empty slot. Programs may only look DEVMAP and
- * XSKMAP up; values are read-only to them.
+ * XSKMAP up; values are read-only to them. A value that cannot be a file descriptor (negative as an int)
+ * is -EBADF in a PROG_ARRAY (prog_fd_array_get_ptr → bpf_prog_get) and an XSKMAP (sockfd_lookup, checked
+ * before the slot's BPF_NOEXIST / BPF_EXIST rules), as is a PROG_ARRAY id that names no program of the
+ * runtime owning the map (`programExists`, set by that runtime: the kernel's fd that is not open).
  */
 import type { Arena } from '../arena.js';
 import { MapType } from '../../ebpf/object-spec.js';
@@ -53,6 +56,8 @@ export class SlotArrayMap implements BpfMap {
   readonly valueEnd: number;
   private readonly stride: number;
   private readonly present: number;
+  /** PROG_ARRAY: whether a program id names a program (set by the runtime that links its programs). */
+  programExists: ((id: number) => boolean) | null = null;
 
   private constructor(private readonly arena: Arena, readonly name: string, readonly addr: number) {
     this.params = readParams(arena, addr, name);
@@ -132,6 +137,8 @@ export class SlotArrayMap implements BpfMap {
     const i = this.index(key);
     if (flags > UpdateFlag.EXIST || (this.isFdArray() && flags !== UpdateFlag.ANY)) return -Errno.EINVAL;
     if (i >= this.params.maxEntries) return -Errno.E2BIG;
+    const fdErr = this.badFd(values[0]);
+    if (fdErr !== 0) return fdErr;
     if (this.params.type === MapType.XSKMAP) {
       const filled = this.slot(i) !== 0;
       if (filled && flags === UpdateFlag.NOEXIST) return -Errno.EEXIST;
@@ -159,6 +166,16 @@ export class SlotArrayMap implements BpfMap {
     const u32 = this.arena.u32;
     this.arena.u8.set(v.subarray(0, this.params.valueSize), this.valueStart + i * this.stride);
     Atomics.store(u32, (this.present >>> 2) + i, present ? 1 : 0);
+    return 0;
+  }
+
+  /** -EBADF when the value of a PROG_ARRAY / XSKMAP write cannot name a program / socket, else 0. */
+  private badFd(v: Uint8Array | undefined): number {
+    const t = this.params.type;
+    if ((t !== MapType.PROG_ARRAY && t !== MapType.XSKMAP) || !v || v.length < 4) return 0;
+    const fd = new DataView(v.buffer, v.byteOffset, v.byteLength).getInt32(0, true);
+    if (fd < 0) return -Errno.EBADF;
+    if (t === MapType.PROG_ARRAY && this.programExists && !this.programExists(fd)) return -Errno.EBADF;
     return 0;
   }
 

@@ -17,6 +17,7 @@ import type { VirtualFib } from '../helpers/virtual-fib.js';
 import type { BpfMap } from '../maps/bpf-map.js';
 import { MapCreateError } from '../maps/map-header.js';
 import { createMap, openMap } from '../maps/registry.js';
+import { SlotArrayMap } from '../maps/slot-array.js';
 import { spinLockOffset } from '../../verifier/domain/spin-lock.js';
 import { CheckedAccess, type CheckedMap } from './checked-access.js';
 import { linkProgram, type MapBinding } from './link.js';
@@ -197,6 +198,10 @@ export class Runtime {
   private setPrograms(progs: readonly ExecProgram[]): void {
     const m = this.programs as Map<string, ExecProgram>;
     for (const p of progs) m.set(p.name, p);
+    // A PROG_ARRAY write naming no program of this runtime is the kernel's fd that is not open (-EBADF).
+    for (const map of this.maps.values()) {
+      if (map instanceof SlotArrayMap && map.params.type === MapType.PROG_ARRAY) map.programExists = (id) => this.programById(id) !== undefined;
+    }
   }
 
   /** Program ids are 1-based positions in the object's program list (what PROG_ARRAY slots hold). */
