@@ -217,3 +217,23 @@ test('frames longer than the linear part run as multi-buffer and leave whole', a
     await dp.close();
   }
 });
+
+test('a capture whose per-CPU rings do not fit the region still replays, through batch buffers', async () => {
+  const arena = Arena.create({ maxBytes: 64 << 20, cpus: 1 });
+  // Room for one CPU's batch buffers, counters and the loaded capture, not for 1,000 frame slots of 4 KiB.
+  const size = 3 << 20;
+  const dp = new Datapath({ memory: arena.memory, regionBase: arena.alloc(size, 'data plane'), regionSize: size, cpus: 1 });
+  try {
+    const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    await dp.attach('p0', [stage('pass', { action: 2 })]);
+    const frames = Array.from({ length: 1000 }, (_, i) => ({ data: udpFrame(i), tsNs: BigInt(i) }));
+    const r = new Replay('r1', dp, p!, 'mem', dp.loadCapture(frames), { speed: 0, loop: 2, clock: 'wall' });
+    await r.finished;
+    assert.equal(r.status().state, 'done');
+    assert.equal(r.status().framesSent, 2000);
+    assert.equal(sum(dp, 'p0', 'packets', 'pass'), 2000);
+    assert.equal(p!.stats.passPackets, 2000);
+  } finally {
+    await dp.close();
+  }
+});
