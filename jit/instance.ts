@@ -9,10 +9,10 @@ import { RuntimeFault } from '../src/vm/exec-types.js';
 import { ENGINE_PRIVATE, REDIRECT_STATE, STACK_FRAME_SIZE, cpuRegion, stackTop } from '../src/vm/arena-layout.js';
 import type { CompiledProgram } from './compile.js';
 import { Wasm, type WasmMemory, type WasmTable } from './wasm-api.js';
-import { MAX_CALL_DEPTH, REGS_SCRATCH_BYTES, TAIL_CALL_COUNT_OFFSET, subProgramExport } from './module-abi.js';
+import {
+  MAX_CALL_DEPTH, MTU_MEMO_OFFSET, MtuMemo, REGS_SCRATCH_BYTES, TAIL_CALL_COUNT_OFFSET, TIME_CELL_OFFSET, subProgramExport,
+} from './module-abi.js';
 import { TimeCell, TimeCellMode, type Clock } from '../src/vm/clock.js';
-import { TIME_CELL_OFFSET } from './lower-helper-time.js';
-import { MTU_MEMO_OFFSET, MtuMemo } from './lower-helper-net.js';
 
 export type HelperLookup = (id: number) => HelperImpl | undefined;
 

@@ -14,15 +14,12 @@
  */
 import binaryen from 'binaryen';
 import { Desc } from '../src/vm/arena-layout.js';
-import { TimeCell } from '../src/vm/clock.js';
 import { ETH_HLEN } from '../src/vm/helpers/xdp-buff.js';
 import { Names } from './function-builder.js';
 import type { Expr, LowerContext } from './lower-context.js';
 import { trampolineCall } from './lower-helper-xdp.js';
-import { TIME_CELL_OFFSET } from './lower-helper-time.js';
+import { MTU_MEMO_OFFSET, MtuMemo } from './module-abi.js';
 
-export const MTU_MEMO_OFFSET = TIME_CELL_OFFSET + TimeCell.SIZE;
-export const MtuMemo = { VALID: 0, IFINDEX: 4, MTU: 8, SIZE: 12 } as const;
 
 const CHECK_MTU = 163;
 const i32 = binaryen.i32;

@@ -16,11 +16,9 @@ import binaryen from 'binaryen';
 import { MULBERRY32_INCREMENT, NS_PER_JIFFY_NUMBER, TimeCell, TimeCellMode } from '../src/vm/clock.js';
 import { Names } from './function-builder.js';
 import type { Expr, LowerContext } from './lower-context.js';
-import { TAIL_CALL_COUNT_OFFSET } from './module-abi.js';
+import { TIME_CELL_OFFSET } from './module-abi.js';
 import { trampolineCall } from './lower-helper-xdp.js';
 
-/** Offset of the time cell from the `regs` import (in the CPU's engine-private area, past the tail-call counter). */
-export const TIME_CELL_OFFSET = TAIL_CALL_COUNT_OFFSET + 64;
 
 export const TimeHelperId = { KTIME_GET_NS: 5, GET_PRANDOM_U32: 7, JIFFIES64: 118, KTIME_GET_BOOT_NS: 125, KTIME_GET_COARSE_NS: 160 } as const;
 

@@ -30,10 +30,17 @@
  *   sub_<slot>(r1..r5 i64, r10 i64) → i64
  *                                every sub-program, for callbacks (bpf_loop) the runtime invokes
  */
+import { TimeCell } from '../src/vm/clock.js';
+
 export const REGS_SCRATCH_BYTES = 88;
 export const MAX_CALL_DEPTH = 8;
 /** Offset from `regs` of the u32 tail-call counter (MAX_TAIL_CALL_CNT is checked by the helper). */
 export const TAIL_CALL_COUNT_OFFSET = MAX_CALL_DEPTH * REGS_SCRATCH_BYTES;
+/** Offset from `regs` of the CPU's time cell (src/vm/clock.ts TimeCell; jit/lower-helper-time.ts). */
+export const TIME_CELL_OFFSET = TAIL_CALL_COUNT_OFFSET + 64;
+/** Offset from `regs` of the check_mtu memo (jit/lower-helper-net.ts), past the time cell. */
+export const MTU_MEMO_OFFSET = TIME_CELL_OFFSET + TimeCell.SIZE;
+export const MtuMemo = { VALID: 0, IFINDEX: 4, MTU: 8, SIZE: 12 } as const;
 export const subProgramExport = (slot: number): string => `sub_${slot}`;
 
 /** Helper ids the JIT gives special treatment (uapi `enum bpf_func_id`). */

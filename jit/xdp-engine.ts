@@ -4,39 +4,22 @@
  * instantiated once per CPU against the runtime's arena; helpers are the runtime's own implementations,
  * reached through the trampoline, except the hot ones jit/inline-helpers.ts lowers.
  *
- * Besides `runFrame` (one frame, the frame runner's path), the prepared program offers `runBatch`: one
- * JS→wasm call for n descriptors (design.md §3), with the redirect-state protocol done inside wasm.
- * `harden` compiles with address masking and constant blinding (jit/harden.ts); tail calls to programs of
- * the runtime go through a per-CPU wasm table (jit/tail-call-table.ts) that gains each program as it is
- * instantiated on that CPU; `prepareChain` fuses a libxdp-style chain into one module (jit/chain.ts).
+ * Instantiation, the per-CPU tail-call tables and the prepared program's `runFrame` / `runBatch` (one
+ * JS→wasm call for n descriptors, design.md §3) live in jit/jit-runner.ts, which needs no Binaryen: a
+ * data-plane worker runs the modules compiled here with it. `harden` compiles with address masking and
+ * constant blinding (jit/harden.ts); `prepareChain` fuses a libxdp-style chain into one module (jit/chain.ts).
  */
-import { Desc, DESC_SIZE } from '../src/vm/arena-layout.js';
-import { CallSrc, Class, JmpOp, XdpAction, classOf, opOf } from '../src/ebpf/opcodes.js';
 import type { ExecProgram } from '../src/vm/exec-types.js';
-import { RuntimeFault } from '../src/vm/exec-types.js';
-import { type EngineFactory, type EngineOptions, type PreparedXdp, type XdpEngine } from '../src/vm/runtime/engine.js';
+import { type EngineFactory, type EngineOptions, type XdpEngine } from '../src/vm/runtime/engine.js';
 import type { Runtime } from '../src/vm/runtime/runtime.js';
 import type { CompiledProgram, JitOptions } from './compile.js';
-import { slotWidth } from './cfg.js';
 import type { ReadOnlyData } from './function-builder.js';
-import { JitInstance } from './instance.js';
 import type { Region } from './harden.js';
 import { CompiledModuleCache, type CacheSpecialisation } from './module-cache.js';
 import type { ChainConfig } from './chain.js';
-import { Wasm, type WasmTable } from './wasm-api.js';
+import { JitRunner, type PreparedJitXdp } from './jit-runner.js';
 
-export interface PreparedJitXdp extends PreparedXdp {
-  readonly compiled: CompiledProgram;
-  /** Helper ids the program calls directly (a caller may keep per-frame JS work, e.g. a capture clock, for these). */
-  readonly helperIds: ReadonlySet<number>;
-  /**
-   * Run the program over `n` descriptors at `desc` (DESC_SIZE apart) on `cpu` in one wasm call: per frame the
-   * redirect state is cleared, Desc.ACTION written and, for XDP_REDIRECT, the redirect fields copied (REDIRECT_TO_DESC).
-   * A frame that faults (a helper's RuntimeFault, a wasm trap) gets Desc.ERROR = 1 and XDP_ABORTED, and
-   * the batch resumes after it.
-   */
-  runBatch(desc: number, n: number, cpu: number): void;
-}
+export type { PreparedJitXdp } from './jit-runner.js';
 
 export interface JitEngineOptions extends EngineOptions {
   readonly optimizeLevel?: JitOptions['optimizeLevel'];
@@ -47,26 +30,14 @@ export interface JitEngineOptions extends EngineOptions {
 
 const processCache = new CompiledModuleCache();
 
-function calledHelpers(program: ExecProgram): Set<number> {
-  const ids = new Set<number>();
-  const insns = program.insns;
-  for (let i = 0; i < insns.length; i += slotWidth(insns[i]!)) {
-    const insn = insns[i]!;
-    if (classOf(insn.code) === Class.JMP && opOf(insn.code) === JmpOp.CALL && insn.src === CallSrc.HELPER) ids.add(insn.imm);
-  }
-  return ids;
-}
-
 export class JitEngine implements XdpEngine {
   readonly name = 'jit' as const;
   private readonly cache: CompiledModuleCache;
-  /** Instances per program name and CPU (tail-call targets are instantiated on demand on the caller's CPU). */
-  private readonly instances = new Map<CompiledProgram, Map<number, JitInstance>>();
-  /** Per CPU: the tail-call table, indexed by runtime program id (jit/tail-call-table.ts). */
-  private readonly progTables = new Map<number, WasmTable>();
+  private readonly runner: JitRunner;
 
   constructor(private readonly runtime: Runtime, private readonly options: JitEngineOptions = {}) {
     this.cache = options.cache ?? processCache;
+    this.runner = new JitRunner(runtime, (p) => this.compile(p));
   }
 
   /** Frozen global data (libbpf freezes .rodata before load): loads from it fold to constants. */
@@ -104,35 +75,8 @@ export class JitEngine implements XdpEngine {
     };
   }
 
-  private progTable(cpu: number): WasmTable {
-    let table = this.progTables.get(cpu);
-    if (table === undefined) this.progTables.set(cpu, (table = new Wasm.Table({ element: 'anyfunc', initial: this.runtime.programs.size + 1 })));
-    return table;
-  }
-
-  private instance(compiled: CompiledProgram, cpu: number, program: ExecProgram | undefined): JitInstance {
-    let perCpu = this.instances.get(compiled);
-    if (perCpu === undefined) this.instances.set(compiled, (perCpu = new Map()));
-    let inst = perCpu.get(cpu);
-    if (inst === undefined) {
-      inst = new JitInstance(compiled, {
-        memory: this.runtime.arena.memory,
-        cpu,
-        helpers: this.runtime.helpers,
-        clock: this.runtime.clock,
-        tailCallTarget: (target) => this.instance(this.compile(target), cpu, target),
-        progTable: this.progTable(cpu),
-      });
-      perCpu.set(cpu, inst);
-      // From now on tail calls to this program on this CPU stay inside wasm.
-      const id = program === undefined ? undefined : this.runtime.programId(program.name);
-      if (id !== undefined && this.runtime.programById(id) === program) this.progTable(cpu).set(id, inst.tailEntry);
-    }
-    return inst;
-  }
-
   prepare(program: ExecProgram): PreparedJitXdp {
-    return this.prepared(this.compile(program), [program], program);
+    return this.runner.prepare(this.compile(program), [program], program);
   }
 
   /**
@@ -140,36 +84,7 @@ export class JitEngine implements XdpEngine {
    * (ObjectSpec.runConfigs) or the attach request's priority / chain_call_actions; runs in priority order.
    */
   prepareChain(programs: readonly ExecProgram[], configs: readonly ChainConfig[]): PreparedJitXdp {
-    return this.prepared(this.cache.getOrCompileChain(programs, configs, this.specialisation()), programs, undefined);
-  }
-
-  private prepared(compiled: CompiledProgram, programs: readonly ExecProgram[], program: ExecProgram | undefined): PreparedJitXdp {
-    const arena = this.runtime.arena;
-    const helperIds = new Set<number>();
-    for (const p of programs) for (const id of calledHelpers(p)) helperIds.add(id);
-    return {
-      compiled,
-      helperIds,
-      runFrame: (desc, cpu) => this.instance(compiled, cpu, program).run(BigInt(desc), 0n, desc),
-      runBatch: (desc, n, cpu) => {
-        const inst = this.instance(compiled, cpu, program);
-        const end = desc + n * DESC_SIZE;
-        let next = desc;
-        while (next < end) {
-          try {
-            inst.runBatch(next, (end - next) / DESC_SIZE);
-            return;
-          } catch (err) {
-            if (!(err instanceof RuntimeFault) && !(err instanceof Wasm.RuntimeError)) throw err;
-            const faulted = inst.currentDesc;
-            const u32 = arena.u32;
-            u32[(faulted + Desc.ERROR) >>> 2] = 1;
-            u32[(faulted + Desc.ACTION) >>> 2] = XdpAction.ABORTED;
-            next = faulted + DESC_SIZE;
-          }
-        }
-      },
-    };
+    return this.runner.prepare(this.cache.getOrCompileChain(programs, configs, this.specialisation()), programs, undefined);
   }
 }
 

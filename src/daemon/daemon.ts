@@ -49,6 +49,10 @@ export class Daemon {
       regionSize, cpus: cfg.workers, captureHeap: arena,
     });
     const loader = deps.makeLoader?.(arena, log) ?? new RuntimeObjectLoader(arena, 0, (msg) => log.warn(msg));
+    // The compiler loads while the workers start and the state is restored; an attach (from the state dir,
+    // the config or the API) waits for this same import rather than starting its own. Not awaited: an empty
+    // daemon serves as soon as it can, and an attach that comes later finds the compiler ready.
+    loader.warm?.().catch((err: unknown) => log.warn({ err }, 'warming the JIT failed; the first attach will load it'));
     const events = new EventBus();
     datapath.onEvent = (e) => events.publish(e);
     let cpRef: ControlPlane | null = null;

@@ -68,4 +68,6 @@ export interface LoadOptions {
 
 export interface ObjectLoader {
   load(bytes: Uint8Array, opts: LoadOptions): Promise<LoadedObject>;
+  /** Load the compiler ahead of the first program, so that its start-up is not paid by the first attach. */
+  warm?(): Promise<void>;
 }

@@ -2,20 +2,21 @@
  * The daemon's loading pipeline over the project's modules: parseObject (src/ebpf) → verify every XDP program
  * (src/verifier) → Runtime.load (maps created in the arena, programs linked) → per attachment, an engine
  * prepared on the main thread (timed: xdpjit_jit_compile_seconds, and any compile error surfaces at attach
- * time as a 422) and the recipe from which every worker builds its own (runtime-processor.ts).
+ * time as a 422) and the recipe from which every worker builds its own (runtime-processor.ts): for the JIT
+ * the recipe carries the compiled WebAssembly modules, so workers instantiate and never compile.
  */
 import { parseObject, ObjectFormatError, UnsupportedFeatureError } from '../ebpf/loader.js';
-import type { ObjectSpec } from '../ebpf/object-spec.js';
+import { MapType, type ObjectSpec } from '../ebpf/object-spec.js';
 import { btfValueToJson, globalsToJson } from '../ebpf/btf/btf-json.js';
 import { verify } from '../verifier/interpreter.js';
 import { VerifierError } from '../verifier/errors.js';
 import { ArenaFullError, type Arena } from '../vm/arena.js';
-import { Runtime, type RuntimeDesc } from '../vm/runtime/runtime.js';
-import type { BpfMap } from '../vm/maps/bpf-map.js';
-import { PseudoSrc } from '../ebpf/opcodes.js';
-import { OP_LD_IMM64 } from '../ebpf/insn.js';
+import { Runtime } from '../vm/runtime/runtime.js';
 import { ENGINES } from '../vm/runtime/engines.js';
-import { EngineUnavailableError } from '../vm/runtime/engine.js';
+import { EngineUnavailableError, type XdpEngine } from '../vm/runtime/engine.js';
+import type { ExecProgram } from '../vm/exec-types.js';
+import type { CompiledProgram } from '../../jit/compile.js';
+import type { PreparedJitXdp } from '../../jit/jit-runner.js';
 import { UnsupportedMapTypeError } from '../vm/maps/registry.js';
 import type { RuntimeProcessorSpec } from '../dataplane/runtime-processor.js';
 import {
@@ -33,7 +34,18 @@ function refusal(err: unknown): ObjectRejectedError | undefined {
 }
 
 export class RuntimeObjectLoader implements ObjectLoader {
+  /**
+   * Loaded objects using each map, by header address: a map shared by name (pinned) is freed with the last
+   * object that uses it, whichever object created it.
+   */
+  private readonly mapRefs = new Map<number, number>();
+
   constructor(private readonly arena: Arena, private readonly seed = 0, private readonly warn: (msg: string) => void = () => undefined) {}
+
+  /** The JIT's compiler: Binaryen's start-up (about 0.3 s of this thread) happens once, here. */
+  async warm(): Promise<void> {
+    await import('../../jit/xdp-engine.js');
+  }
 
   async load(bytes: Uint8Array, opts: LoadOptions): Promise<LoadedObject> {
     let spec: ObjectSpec;
@@ -57,13 +69,6 @@ export class RuntimeObjectLoader implements ObjectLoader {
       }
     }
     const verifierSeconds = (performance.now() - t0) / 1000;
-    let rt: Runtime;
-    try {
-      rt = Runtime.load(this.arena, spec, { seed: this.seed, events: () => undefined });
-    } catch (err) {
-      throw refusal(err) ?? err;
-    }
-    const reused = new Map<string, BpfMap>();
     for (const m of spec.maps) {
       const live = m.pinning === 'by_name' ? opts.pinnedMaps.get(m.name) : undefined;
       if (!live) continue;
@@ -72,9 +77,19 @@ export class RuntimeObjectLoader implements ObjectLoader {
       if (p.type !== m.type || p.keySize !== m.keySize || p.valueSize !== m.valueSize || p.maxEntries !== m.maxEntries || p.flags !== m.flags) {
         throw new ObjectRejectedError('unsupported', `pinned map '${m.name}' exists with a different definition (type ${p.type}, key ${p.keySize}, value ${p.valueSize}, max ${p.maxEntries}, flags ${p.flags})`, { map: m.name });
       }
-      reused.set(m.name, live);
     }
-    if (reused.size > 0) rt = Runtime.attach(this.arena, sharePinned(rt.describe(), reused), { seed: this.seed, events: () => undefined });
+    let rt: Runtime;
+    try {
+      // Pinned maps already live are linked in place of new ones (Runtime.load shares them by name).
+      rt = Runtime.load(this.arena, spec, { seed: this.seed, events: () => undefined, pinned: new Map(opts.pinnedMaps) });
+    } catch (err) {
+      throw refusal(err) ?? err;
+    }
+    const objectMaps = [...new Set(rt.maps.values())];
+    for (const m of objectMaps) this.mapRefs.set(m.addr, (this.mapRefs.get(m.addr) ?? 0) + 1);
+    let disposed = false;
+    const arena = this.arena;
+    const mapRefs = this.mapRefs;
     const seed = this.seed;
     const warn = this.warn;
     return {
@@ -84,6 +99,16 @@ export class RuntimeObjectLoader implements ObjectLoader {
       verifier: { programs: verified },
       verifierSeconds,
       runConfig: (entry) => spec.runConfigs.get(entry),
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        for (const m of objectMaps) {
+          const left = mapRefs.get(m.addr)! - 1;
+          if (left > 0) { mapRefs.set(m.addr, left); continue; }
+          mapRefs.delete(m.addr);
+          arena.free(m.addr);
+        }
+      },
       progArrayValue: (entry) => {
         const id = rt.programId(entry);
         return id === undefined ? undefined : Uint8Array.of(id & 0xff, (id >>> 8) & 0xff, (id >>> 16) & 0xff, id >>> 24);
@@ -104,6 +129,7 @@ export class RuntimeObjectLoader implements ObjectLoader {
         if (!program) throw new ObjectRejectedError('malformed', `no XDP program '${entry}' in the object`);
         let engineName: EngineName = o.engine;
         const t = performance.now();
+        let modules: Map<string, CompiledProgram> | null = null;
         try {
           let engine;
           try {
@@ -114,11 +140,12 @@ export class RuntimeObjectLoader implements ObjectLoader {
             engineName = 'interp';
             engine = await ENGINES.interp(rt, { harden: o.harden });
           }
-          engine.prepare(program);
+          const prepared = engine.prepare(program);
+          if (engineName === 'jit') modules = compiledModules(engine, rt, program, prepared as PreparedJitXdp);
         } catch (err) {
           throw refusal(err) ?? new ObjectRejectedError('unsupported', `engine ${engineName}: ${(err as Error).message}`, { entry });
         }
-        const processorSpec: RuntimeProcessorSpec = { runtime: rt.describe(), entry, engine: engineName, harden: o.harden, seed };
+        const processorSpec: RuntimeProcessorSpec = { runtime: rt.describe(), entry, engine: engineName, harden: o.harden, seed, modules };
         return { recipe: { module: PROCESSOR_MODULE, spec: processorSpec }, compileSeconds: (performance.now() - t) / 1000, engine: engineName };
       },
     };
@@ -126,27 +153,20 @@ export class RuntimeObjectLoader implements ObjectLoader {
 }
 
 /**
- * The object's description with each reused pinned map in place of the copy Runtime.load created: the map
- * descriptor and every LD_IMM64 map reference (src=1, imm = header address) now name the live map, so the
- * programs of both objects read and write the same arena bytes, as programs sharing a pinned map do.
+ * What the workers instantiate for a JIT attachment: the entry's module and, when the object has a
+ * PROG_ARRAY, every other program's (tail-call targets; compiled here and cached, since a worker compiles
+ * nothing). A program the JIT cannot compile is left out: a tail call into it aborts that frame.
  */
-function sharePinned(desc: RuntimeDesc, reused: ReadonlyMap<string, BpfMap>): RuntimeDesc {
-  const moved = new Map<number, number>();
-  const maps = desc.maps.map((m) => {
-    const live = reused.get(m.name);
-    if (!live) return m;
-    moved.set(m.addr | 0, live.addr | 0);
-    return { ...m, addr: live.addr };
-  });
-  const programs = desc.programs.map((p) => {
-    const insns = [...p.insns];
-    // Walk instruction by instruction: the second slot of an LD_IMM64 holds the upper immediate only.
-    for (let k = 0; k < insns.length; k += insns[k]!.code === OP_LD_IMM64 ? 2 : 1) {
-      const insn = insns[k]!;
-      const to = insn.code === OP_LD_IMM64 && insn.src === PseudoSrc.MAP_FD ? moved.get(insn.imm) : undefined;
-      if (to !== undefined) insns[k] = { ...insn, imm: to };
+function compiledModules(engine: XdpEngine, rt: Runtime, entry: ExecProgram, prepared: PreparedJitXdp): Map<string, CompiledProgram> {
+  const modules = new Map([[entry.name, prepared.compiled]]);
+  if (![...rt.maps.values()].some((m) => m.params.type === MapType.PROG_ARRAY)) return modules;
+  for (const p of rt.programs.values()) {
+    if (modules.has(p.name)) continue;
+    try {
+      modules.set(p.name, (engine.prepare(p) as PreparedJitXdp).compiled);
+    } catch {
+      continue;
     }
-    return { ...p, insns };
-  });
-  return { ...desc, maps, programs };
+  }
+  return modules;
 }

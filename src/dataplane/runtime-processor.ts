@@ -1,7 +1,9 @@
 /**
  * The FrameProcessor that runs a loaded XDP program through an engine of src/vm/runtime (interpreter or
  * JIT), built inside a worker from the runtime's structured-cloneable description (Runtime.describe). The
- * maps are the arena's, so every worker and the control plane see the same map contents.
+ * maps are the arena's, so every worker and the control plane see the same map contents. For the JIT the
+ * spec carries the WebAssembly modules the main thread compiled (once, through its module cache): the worker
+ * only instantiates them (jit/jit-runner.ts), never loading Binaryen or compiling again.
  *
  * Per frame, as the kernel's XDP driver path does: the per-CPU redirect state (bpf_redirect_info) is cleared,
  * the program runs with r1 = the descriptor, its u32 return value becomes the action, and for XDP_REDIRECT the
@@ -13,6 +15,9 @@ import { CaptureClock, WallClock, type Clock } from '../vm/clock.js';
 import { RuntimeFault } from '../vm/exec-types.js';
 import { Runtime, type RuntimeDesc } from '../vm/runtime/runtime.js';
 import { ENGINES } from '../vm/runtime/engines.js';
+import type { XdpEngine } from '../vm/runtime/engine.js';
+import type { CompiledProgram } from '../../jit/compile.js';
+import { PrecompiledJitEngine } from '../../jit/jit-runner.js';
 import { XdpAction } from '../ebpf/opcodes.js';
 import type { ArenaMemory, BatchClock, FrameProcessor, ProcessorEvent } from './frame-processor.js';
 
@@ -25,6 +30,13 @@ export interface RuntimeProcessorSpec {
   readonly engine: 'interp' | 'jit';
   readonly harden: boolean;
   readonly seed: number;
+  /**
+   * engine 'jit': the compiled modules by program name — the entry and every program a PROG_ARRAY of the
+   * object may tail-call into (a CompiledProgram's WebAssembly.Module is posted, not recompiled). The
+   * daemon's loader always gives them; without them (null or absent) the worker compiles for itself, which
+   * loads Binaryen into it.
+   */
+  readonly modules?: ReadonlyMap<string, CompiledProgram> | null;
 }
 
 /** Capture time while a batch carries timestamps (replay `clock: capture`), host time otherwise. */
@@ -42,6 +54,11 @@ class BatchSelectedClock implements Clock {
   enterFrame(ts: bigint): void { this.capture.enterFrame(ts); }
 }
 
+async function engineFor(spec: RuntimeProcessorSpec, rt: Runtime): Promise<XdpEngine> {
+  if (spec.engine === 'jit' && spec.modules) return new PrecompiledJitEngine(rt, spec.modules);
+  return ENGINES[spec.engine](rt, { harden: spec.harden });
+}
+
 export async function createProcessor(memory: ArenaMemory, raw: unknown, _cpu: number): Promise<FrameProcessor> {
   const spec = raw as RuntimeProcessorSpec;
   const arena = Arena.attach(memory as unknown as Parameters<typeof Arena.attach>[0]);
@@ -56,7 +73,7 @@ export async function createProcessor(memory: ArenaMemory, raw: unknown, _cpu: n
         : { type: e.type, map: e.map, cpu: e.cpu, ts, data: Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString('hex') });
     },
   });
-  const engine = await ENGINES[spec.engine](rt, { harden: spec.harden });
+  const engine = await engineFor(spec, rt);
   const program = rt.programs.get(spec.entry);
   if (!program) throw new Error(`no program '${spec.entry}' in the loaded object`);
   const prepared = engine.prepare(program);
