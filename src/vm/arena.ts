@@ -16,7 +16,7 @@
  *  block+0  u32 block size (bytes, header included)   block+4  u32 next free block (free list only)
  *  block+64 payload ...
  * ```
- * Allocation is first fit over the free list (a larger block is split), then bump from the cursor, growing the
+ * Allocation is best fit over the free list (a larger block is split), then bump from the cursor, growing the
  * memory on demand up to the maximum. Freed neighbours are not coalesced: maps and frame slots come and go
  * rarely and in few sizes. The allocator lock is a spin lock (Atomics.compareExchange): the main thread may not block on
  * Atomics.wait, and allocations are rare (map creation, frame slots), never per packet.
@@ -197,25 +197,35 @@ export class Arena {
     return free;
   }
 
+  /**
+   * Best fit: the smallest free block that holds `blockSize` (an exact size ends the search). Objects are
+   * loaded and deleted again and again with the same map sizes; first fit let a small map split the block a
+   * large one had freed, so each reload bumped the heap.
+   */
   private takeFree(blockSize: number): number {
     const u32 = this.u32;
-    let prevLink = (CONTROL_BLOCK + ArenaCtl.FREE_HEAD) >>> 2;
-    for (let b = u32[prevLink]!; b !== 0; prevLink = (b + 4) >>> 2, b = u32[prevLink]!) {
+    let bestLink = 0;
+    let bestSize = 0;
+    for (let link = (CONTROL_BLOCK + ArenaCtl.FREE_HEAD) >>> 2, b = u32[link]!; b !== 0; link = (b + 4) >>> 2, b = u32[link]!) {
       const have = u32[b >>> 2]!;
-      if (have < blockSize) continue;
-      if (have - blockSize >= 2 * BLOCK_ALIGN) {
-        // Split: the tail stays on the free list in this block's place.
-        const rest = b + blockSize;
-        u32[rest >>> 2] = have - blockSize;
-        u32[(rest + 4) >>> 2] = u32[(b + 4) >>> 2]!;
-        u32[prevLink] = rest;
-        u32[b >>> 2] = blockSize;
-      } else {
-        u32[prevLink] = u32[(b + 4) >>> 2]!;
-      }
-      return b;
+      if (have < blockSize || (bestLink !== 0 && have >= bestSize)) continue;
+      bestLink = link;
+      bestSize = have;
+      if (have === blockSize) break;
     }
-    return 0;
+    if (bestLink === 0) return 0;
+    const b = u32[bestLink]!;
+    if (bestSize - blockSize >= 2 * BLOCK_ALIGN) {
+      // Split: the tail stays on the free list in this block's place.
+      const rest = b + blockSize;
+      u32[rest >>> 2] = bestSize - blockSize;
+      u32[(rest + 4) >>> 2] = u32[(b + 4) >>> 2]!;
+      u32[bestLink] = rest;
+      u32[b >>> 2] = blockSize;
+    } else {
+      u32[bestLink] = u32[(b + 4) >>> 2]!;
+    }
+    return b;
   }
 
   private bump(blockSize: number, what: string): number {

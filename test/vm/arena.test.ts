@@ -15,7 +15,7 @@ test('allocations are zeroed, cache-line aligned, above the fixed regions, and g
   assert.ok(arena.u8.subarray(b, b + (3 << 20)).every((x) => x === 0));
 });
 
-test('freed blocks are reused first fit', () => {
+test('freed blocks are reused', () => {
   const arena = Arena.create({ maxBytes: 8 << 20 });
   const a = arena.alloc(4096, 'slot');
   arena.u8[a] = 7;
@@ -23,6 +23,18 @@ test('freed blocks are reused first fit', () => {
   const b = arena.alloc(1000, 'smaller');
   assert.equal(b, a);
   assert.equal(arena.u8[b], 0);
+});
+
+test('a freed block is reused best fit, so a small allocation does not split the block a large one freed', () => {
+  const arena = Arena.create({ maxBytes: 8 << 20 });
+  const small = arena.alloc(1000, 'small');
+  const large = arena.alloc(64 * 1024, 'large');
+  arena.free(small);
+  arena.free(large);
+  const end = arena.heapEnd;
+  assert.equal(arena.alloc(1000, 'small again'), small);
+  assert.equal(arena.alloc(64 * 1024, 'large again'), large);
+  assert.equal(arena.heapEnd, end, 'nothing was bumped');
 });
 
 test('a map that does not fit is refused with the figures', () => {
