@@ -144,6 +144,7 @@ export class WorkerReplayJob {
     const d0 = addr >>> 2;
     // Locals rather than object fields in the per-frame loop: V8 keeps them in registers.
     let deliver = false, rx = 0, passPackets = 0, passBytes = 0, txPackets = 0, txBytes = 0;
+    const packets = tally.packets, bytes = tally.bytes;
     for (let i = 0, d = d0; i < m; i++, d += STRIDE) {
       // A fault not attributable to one frame aborts the whole batch: every frame counts as an exception.
       if (batchFault) u32[d + ACTION] = XdpAction.ABORTED;
@@ -152,21 +153,22 @@ export class WorkerReplayJob {
       rx += len;
       if (batchFault || u32[d + ERROR] !== 0) {
         tally.count(action, len, true);
+        u32[d + ERROR] = 0;
+      } else if (action === XdpAction.DROP) {
+        packets[XdpAction.DROP]!++;
+        bytes[XdpAction.DROP]! += len;
       } else {
         tally.count(action, len, false);
-        if (action !== XdpAction.DROP) {
-          // A frame to deliver keeps its bounds until the main thread took it; the batch is reset before it runs again.
-          if (action < 32 && (mask >>> action) & 1) { deliver = true; continue; }
-          if (action === XdpAction.PASS) { passPackets++; passBytes += u32[d + DATA_END]! - u32[d + DATA]!; }
-          else if (action === XdpAction.TX) { txPackets++; txBytes += u32[d + DATA_END]! - u32[d + DATA]!; }
-        }
+        // A frame to deliver keeps its bounds until the main thread took it; the batch is reset before it runs again.
+        if (action < 32 && (mask >>> action) & 1) { deliver = true; continue; }
+        if (action === XdpAction.PASS) { passPackets++; passBytes += u32[d + DATA_END]! - u32[d + DATA]!; }
+        else if (action === XdpAction.TX) { txPackets++; txBytes += u32[d + DATA_END]! - u32[d + DATA]!; }
       }
       // Back to the slot's original bounds for the next pass (the bytes stay).
       const data = u32[d + SLOT]! + XDP_PACKET_HEADROOM;
       u32[d + DATA] = data;
       u32[d + DATA_END] = data + len;
       u32[d + DATA_META] = data;
-      u32[d + ERROR] = 0;
     }
     st.rxBytes += rx;
     st.passPackets += passPackets; st.passBytes += passBytes;
