@@ -10,6 +10,8 @@
  *    result is dropped: the IR has no atomic store), as HashMap.lookup's Atomics.store does (the kernel's
  *    bpf_lru_node_set_ref);
  *  - bpf_map_lookup_elem on an LPM_TRIE known at compile time (jit/lower-map-lpm.ts);
+ *  - map update / delete / lookup_percpu on arrays and the hash family, push / peek on bloom filters
+ *    (jit/lower-map-helpers.ts);
  *  - the XDP helpers of jit/lower-helper-xdp.ts (redirect, redirect_map, adjust_head/meta/tail, buff_len,
  *    load/store_bytes) and the QUEUE / STACK helpers of jit/lower-helper-queue.ts (push, pop, peek);
  *  - lookups in an ARRAY_OF_MAPS, and in a map known only at run time (jit/lower-helper-map.ts).
@@ -31,12 +33,15 @@ import { lowerMapOfMapsLookup, lowerDynamicLookup } from './lower-helper-map.js'
 import { readMapLayout, type ArrayLayout, type HashLayout } from './map-layout.js';
 import { lpmLookup } from './lower-map-lpm.js';
 import { lowerPerMap } from './lower-map-dispatch.js';
+import { keyEquals, keyHashStatements } from './lower-map-hash.js';
+import { lowerMapHelper } from './lower-map-helpers.js';
 
 /** Inline helpers specialised on the maps whose headers `u32` (a view of the arena) holds. */
 export function createInlineHelpers(u32: Uint32Array): InlineHelper {
   return (ctx, helperId, at) => {
     if (helperId === HelperId.GET_SMP_PROCESSOR_ID) return ctx.m.i64.extend_u(ctx.m.global.get(Names.cpu, binaryen.i32));
-    if (helperId !== HelperId.MAP_LOOKUP_ELEM) return lowerXdpHelper(ctx, helperId, at, u32) ?? lowerQueueHelper(ctx, helperId, u32) ?? lowerCallbackHelper(ctx, helperId, at, u32) ?? lowerRuntimeHelper(ctx, helperId, at, u32);
+    if (helperId !== HelperId.MAP_LOOKUP_ELEM) return lowerXdpHelper(ctx, helperId, at, u32) ?? lowerQueueHelper(ctx, helperId, u32) ?? lowerCallbackHelper(ctx, helperId, at, u32) ?? lowerRuntimeHelper(ctx, helperId, at, u32)
+      ?? lowerMapHelper(ctx, helperId, at, u32);
     return lowerPerMap(ctx, (mapAddr) => lookupIn(ctx, u32, mapAddr), () => lowerDynamicLookup(ctx, at)) ?? lowerDynamicLookup(ctx, at);
   };
 }
@@ -70,65 +75,41 @@ function arrayLookup(ctx: LowerContext, l: ArrayLayout): Expr {
 export function hashLookup(ctx: LowerContext, l: HashLayout, mapAddr: number): Expr {
   const { m } = ctx;
   const fn = `hash_lookup_${mapAddr >>> 0}`;
-  if (!ctx.module.hasFunction(fn)) ctx.module.addFunction(fn, [binaryen.i32], binaryen.i32, [binaryen.i32, binaryen.i32, binaryen.i32], hashLookupBody(m, l));
+  if (!ctx.module.hasFunction(fn)) ctx.module.addFunction(fn, [binaryen.i32], binaryen.i32, [binaryen.i32, binaryen.i32, binaryen.i32], hashLookupBody(m, l, 1, () => m.global.get(Names.cpu, binaryen.i32)));
   return m.i64.extend_u(m.call(fn, [m.i32.wrap(ctx.get(2))], binaryen.i32));
 }
 
-const C1 = 0xcc9e2d51 | 0;
-const C2 = 0x1b873593 | 0;
+/**
+ * The value address of `key`'s entry in CPU `cpu`'s slot (bpf_map_lookup_percpu_elem, the caller checked
+ * cpu < ncpus), or 0: the hash lookup with the CPU as a second parameter.
+ */
+export function hashLookupOnCpu(ctx: LowerContext, l: HashLayout, key: Expr, cpu: Expr): Expr {
+  const { m } = ctx;
+  const fn = `hash_lookup_cpu_${l.addr >>> 0}`;
+  if (!ctx.module.hasFunction(fn)) ctx.module.addFunction(fn, [binaryen.i32, binaryen.i32], binaryen.i32, [binaryen.i32, binaryen.i32, binaryen.i32], hashLookupBody(m, l, 2, () => m.local.get(1, binaryen.i32)));
+  return m.call(fn, [key, cpu], binaryen.i32);
+}
 
-/** Body of (key: i32) → value address for this CPU, or 0; locals 1..3 are i32 scratch. */
-function hashLookupBody(m: IrBuilder, l: HashLayout): Expr {
+/** Body of (key: i32[, cpu: i32]) → value address for `cpu`, or 0; the three i32 locals from `first` are scratch. */
+function hashLookupBody(m: IrBuilder, l: HashLayout, first: number, cpu: () => Expr): Expr {
   const i32 = binaryen.i32;
-  const KEY = 0;
-  const H = 1;
-  const K = 2;
-  const E = 3;
-  const key = (): Expr => m.local.get(KEY, i32);
-  const h = (): Expr => m.local.get(H, i32);
-  const k = (): Expr => m.local.get(K, i32);
+  const H = first;
+  const K = first + 1;
+  const E = first + 2;
+  const key = (): Expr => m.local.get(0, i32);
   const e = (): Expr => m.local.get(E, i32);
-  const mixK = (): Expr[] => [
-    m.local.set(K, m.i32.mul(k(), m.i32.const(C1))),
-    m.local.set(K, m.i32.rotl(k(), m.i32.const(15))),
-    m.local.set(K, m.i32.mul(k(), m.i32.const(C2))),
-    m.local.set(H, m.i32.xor(h(), k())),
-  ];
-  // MurmurHash3 x86_32 over key_size bytes, unrolled (key-hash.ts).
-  const body: Expr[] = [m.local.set(H, m.i32.const(l.seed | 0))];
-  const words = l.keySize >>> 2;
-  for (let w = 0; w < words; w++) {
-    body.push(m.local.set(K, m.i32.load(w * 4, 1, key())), ...mixK());
-    body.push(m.local.set(H, m.i32.rotl(h(), m.i32.const(13))));
-    body.push(m.local.set(H, m.i32.add(m.i32.mul(h(), m.i32.const(5)), m.i32.const(0xe6546b64 | 0))));
-  }
-  const rem = l.keySize & 3;
-  if (rem !== 0) {
-    const base = words * 4;
-    let tail: Expr = m.i32.load8_u(base, 1, key());
-    if (rem >= 2) tail = m.i32.xor(tail, m.i32.shl(m.i32.load8_u(base + 1, 1, key()), m.i32.const(8)));
-    if (rem === 3) tail = m.i32.xor(tail, m.i32.shl(m.i32.load8_u(base + 2, 1, key()), m.i32.const(16)));
-    body.push(m.local.set(K, tail), ...mixK());
-  }
-  body.push(
-    m.local.set(H, m.i32.xor(h(), m.i32.const(l.keySize))),
-    m.local.set(H, m.i32.xor(h(), m.i32.shr_u(h(), m.i32.const(16)))),
-    m.local.set(H, m.i32.mul(h(), m.i32.const(0x85ebca6b | 0))),
-    m.local.set(H, m.i32.xor(h(), m.i32.shr_u(h(), m.i32.const(13)))),
-    m.local.set(H, m.i32.mul(h(), m.i32.const(0xc2b2ae35 | 0))),
-    m.local.set(H, m.i32.xor(h(), m.i32.shr_u(h(), m.i32.const(16)))),
-  );
+  const body: Expr[] = keyHashStatements(m, l, key, H, K);
   const bucketHead = m.i32.add(
     m.i32.const((l.buckets + Bucket.HEAD) | 0),
-    m.i32.mul(m.i32.and(h(), m.i32.const(l.nBuckets - 1)), m.i32.const(BUCKET_SIZE)),
+    m.i32.mul(m.i32.and(m.local.get(H, i32), m.i32.const(l.nBuckets - 1)), m.i32.const(BUCKET_SIZE)),
   );
   body.push(m.local.set(E, m.i32.atomic.load(0, bucketHead)));
   const value = l.perCpu
-    ? m.i32.add(m.i32.add(e(), m.i32.const(l.valueOff)), m.i32.mul(m.global.get(Names.cpu, i32), m.i32.const(l.stride)))
+    ? m.i32.add(m.i32.add(e(), m.i32.const(l.valueOff)), m.i32.mul(cpu(), m.i32.const(l.stride)))
     : m.i32.add(e(), m.i32.const(l.valueOff));
   body.push(m.loop('chain', m.block(null, [
     m.if(m.i32.eqz(e()), m.return(m.i32.const(0))),
-    m.if(m.i32.and(m.i32.eq(m.i32.load(HashEntry.HASH, 4, e()), h()), keyEquals(m, l.keySize, e, key)), l.lruOff === 0
+    m.if(m.i32.and(m.i32.eq(m.i32.load(HashEntry.HASH, 4, e()), m.local.get(H, i32)), keyEquals(m, l.keySize, e, key)), l.lruOff === 0
       ? m.return(value)
       : m.block(null, [m.drop(m.i32.atomic.rmw.xchg(l.lruOff + LruNode.REF, e(), m.i32.const(1))), m.return(value)])),
     m.local.set(E, m.i32.atomic.load(HashEntry.NEXT, e())),
@@ -136,24 +117,4 @@ function hashLookupBody(m: IrBuilder, l: HashLayout): Expr {
   ])));
   body.push(m.unreachable());
   return m.block(null, body, i32);
-}
-
-/** Bytewise equality of the entry's key (at entry + 8) and the program's key, in 8/4/2/1-byte pieces. */
-function keyEquals(m: IrBuilder, size: number, entry: () => Expr, key: () => Expr): Expr {
-  const parts: Expr[] = [];
-  let off = 0;
-  for (const [width, load] of [
-    [8, (o: number, p: Expr) => m.i64.load(o, 1, p)],
-    [4, (o: number, p: Expr) => m.i32.load(o, 1, p)],
-    [2, (o: number, p: Expr) => m.i32.load16_u(o, 1, p)],
-    [1, (o: number, p: Expr) => m.i32.load8_u(o, 1, p)],
-  ] as const) {
-    while (size - off >= width) {
-      const a = load(HashEntry.KEY + off, entry());
-      const b = load(off, key());
-      parts.push(width === 8 ? m.i64.eq(a, b) : m.i32.eq(a, b));
-      off += width;
-    }
-  }
-  return parts.reduce((acc, p) => m.i32.and(acc, p));
 }

@@ -12,6 +12,9 @@ import { BloomHdr } from '../src/vm/maps/bloom-filter.js';
 
 export interface ArrayLayout {
   readonly kind: 'array';
+  readonly addr: number;
+  readonly valueSize: number;
+  readonly hasSpinLock: boolean;
   readonly perCpu: boolean;
   readonly maxEntries: number;
   readonly ncpus: number;
@@ -22,6 +25,8 @@ export interface ArrayLayout {
 export interface HashLayout {
   readonly kind: 'hash';
   readonly addr: number;
+  /** HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH or HASH_OF_MAPS. */
+  readonly type: number;
   readonly perCpu: boolean;
   /** Offset of the LRU node in an entry (LRU_HASH, LRU_PERCPU_HASH); 0 for the other hash maps. */
   readonly lruOff: number;
@@ -31,6 +36,10 @@ export interface HashLayout {
   readonly keySize: number;
   readonly nBuckets: number;
   readonly buckets: number;
+  readonly entrySize: number;
+  readonly data: number;
+  /** Header +40: a struct bpf_spin_lock in the value (writes go around it: left to the trampoline). */
+  readonly hasSpinLock: boolean;
   readonly valueOff: number;
   readonly stride: number;
   readonly seed: number;
@@ -71,7 +80,8 @@ export function readHashLayout(u32: Uint32Array, addr: number): HashLayout | und
   return {
     kind: 'hash', addr, perCpu: PERCPU_HASH_TYPES.has(type), lruOff: r(HashHdr.LRU_OFF), valueSize: r(MapHdr.VALUE_SIZE),
     maxEntries: r(MapHdr.MAX_ENTRIES), ncpus: r(MapHdr.NCPUS), keySize: r(MapHdr.KEY_SIZE), nBuckets: r(HashHdr.N_BUCKETS),
-    buckets: r(HashHdr.BUCKETS), valueOff: r(HashHdr.VALUE_OFF), stride: r(MapHdr.VALUE_STRIDE), seed: r(HashHdr.SEED),
+    buckets: r(HashHdr.BUCKETS), entrySize: r(HashHdr.ENTRY_SIZE), data: r(MapHdr.DATA), hasSpinLock: r(MapHdr.SPIN_LOCK) !== 0,
+    valueOff: r(HashHdr.VALUE_OFF), stride: r(MapHdr.VALUE_STRIDE), seed: r(HashHdr.SEED), type,
   };
 }
 
@@ -93,8 +103,8 @@ export function readMapLayout(u32: Uint32Array, addr: number): MapLayout | undef
   const type = r(MapHdr.TYPE);
   if (type === MapType.ARRAY || type === MapType.PERCPU_ARRAY) {
     return {
-      kind: 'array', perCpu: type === MapType.PERCPU_ARRAY, maxEntries: r(MapHdr.MAX_ENTRIES),
-      ncpus: r(MapHdr.NCPUS), stride: r(MapHdr.VALUE_STRIDE), data: r(MapHdr.DATA),
+      kind: 'array', addr, valueSize: r(MapHdr.VALUE_SIZE), perCpu: type === MapType.PERCPU_ARRAY, maxEntries: r(MapHdr.MAX_ENTRIES),
+      ncpus: r(MapHdr.NCPUS), stride: r(MapHdr.VALUE_STRIDE), data: r(MapHdr.DATA), hasSpinLock: r(MapHdr.SPIN_LOCK) !== 0,
     };
   }
   if (type === MapType.LPM_TRIE) {

@@ -2,7 +2,8 @@
  * Runs one map helper call compiled by the JIT with the inline helpers (jit/inline-helpers.ts) over an
  * arena, for the tests that compare the wasm lowerings with the TS maps of src/vm/maps/ on the same bytes.
  * The program is `r0 = helper(map, args at `argAddr`, r2 of run())`: r2 = key / value address (argAddr),
- * r3 = argAddr + ARG_VALUE_OFF (update's value, lookup_percpu's CPU taken from r2 instead), r4 = flags.
+ * r3 = argAddr + ARG_VALUE_OFF (update's value), r4 = run()'s r2 (flags); for bpf_map_lookup_percpu_elem
+ * r3 = run()'s r2 (the CPU), and for bpf_map_push_elem r2 = the value, r3 = run()'s r2 (flags).
  */
 import { Arena } from '../../src/vm/arena.js';
 import { AluOp, Class, JmpOp, PseudoSrc, Source } from '../../src/ebpf/opcodes.js';
@@ -11,6 +12,9 @@ import { compileProgram } from '../../jit/compile.js';
 import { createInlineHelpers } from '../../jit/inline-helpers.js';
 import { JitInstance, type JitInstanceOptions } from '../../jit/instance.js';
 import { callHelper, exit, insn, ldImm64 } from './insn-builders.js';
+
+const LOOKUP_PERCPU_ELEM = 195;
+const MAP_PUSH_ELEM = 87;
 
 /** Where the value argument sits after the key argument. */
 export const ARG_VALUE_OFF = 512;
@@ -29,10 +33,15 @@ export interface HelperRunner {
 /**
  * `helperId` on `maps[i]`, where i is chosen by run()'s r2 at run time when there are several maps (one
  * merged call site, jit/lower-map-dispatch.ts), else the one map loaded in the call's block. With several
- * maps, `call`'s r2 is the map index and flags / CPU are 0.
+ * maps, `call`'s r2 is the map index and flags / CPU are 0. `optimizeLevel` 0 is the direct encoder (tier 1),
+ * 2 the Binaryen backend.
  */
-export function helperRunner(arena: Arena, maps: readonly number[], helperId: number, cpu: number, helpers: JitInstanceOptions['helpers'] = noTrampoline): HelperRunner {
-  const args: Insn[] = [mov(4, 2), mov(3, 1), addImm(3, ARG_VALUE_OFF), mov(2, 1)];
+export function helperRunner(
+  arena: Arena, maps: readonly number[], helperId: number, cpu: number, optimizeLevel: 0 | 2 = 0, helpers: JitInstanceOptions['helpers'] = noTrampoline,
+): HelperRunner {
+  const args: Insn[] = helperId === LOOKUP_PERCPU_ELEM || helperId === MAP_PUSH_ELEM
+    ? [mov(3, 2), mov(2, 1)]
+    : [mov(4, 2), mov(3, 1), addImm(3, ARG_VALUE_OFF), mov(2, 1)];
   let insns: Insn[];
   if (maps.length === 1) {
     insns = [...args, ...ldImm64(1, BigInt(maps[0]!), PseudoSrc.MAP_FD), callHelper(helperId), exit()];
@@ -46,7 +55,7 @@ export function helperRunner(arena: Arena, maps: readonly number[], helperId: nu
     });
     insns.push(exit(), callHelper(helperId), exit());
   }
-  const compiled = compileProgram({ name: `helper_${helperId}`, insns, funcs: [] }, { inlineHelper: createInlineHelpers(arena.u32) });
+  const compiled = compileProgram({ name: `helper_${helperId}`, insns, funcs: [] }, { inlineHelper: createInlineHelpers(arena.u32), optimizeLevel, validate: true });
   const jit = new JitInstance(compiled, { memory: arena.memory, cpu, helpers });
   return { call: (argAddr, r2) => jit.run(BigInt(argAddr), r2) };
 }

@@ -80,7 +80,8 @@ export class ArrayMap implements BpfMap {
 
   /** Kernel array_map_update_elem's checks, in its order. */
   private checkUpdate(i: number, flags: number): number {
-    if ((flags & ~UpdateFlag.F_LOCK) > UpdateFlag.EXIST) return -Errno.EINVAL;
+    // >>> 0: flags is a u32 (an upper-half bit arrives as 0xffffffff), and JS bitwise results are signed.
+    if (((flags & ~UpdateFlag.F_LOCK) >>> 0) > UpdateFlag.EXIST) return -Errno.EINVAL;
     if (i >= this.params.maxEntries) return -Errno.E2BIG;
     if ((flags & UpdateFlag.NOEXIST) !== 0) return -Errno.EEXIST;
     if ((flags & UpdateFlag.F_LOCK) !== 0 && (this.perCpu || this.params.spinLockOff === undefined)) return -Errno.EINVAL;

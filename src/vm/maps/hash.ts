@@ -223,7 +223,8 @@ export class HashMap implements BpfMap {
    * the LRU and per-CPU update paths accept nothing above BPF_EXIST), else -EINVAL.
    */
   private flagsError(flags: number): number {
-    if ((flags & ~UpdateFlag.F_LOCK) > UpdateFlag.EXIST) return -Errno.EINVAL;
+    // >>> 0: flags is a u32 (an upper-half bit arrives as 0xffffffff), and JS bitwise results are signed.
+    if (((flags & ~UpdateFlag.F_LOCK) >>> 0) > UpdateFlag.EXIST) return -Errno.EINVAL;
     if ((flags & UpdateFlag.F_LOCK) !== 0 && (this.lruOff !== 0 || this.perCpu || this.params.spinLockOff === undefined)) return -Errno.EINVAL;
     return 0;
   }
