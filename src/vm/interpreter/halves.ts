@@ -1,20 +1,9 @@
 /**
- * 64-bit arithmetic on a register file of 32-bit halves (RegHalves: r[d] low word, r[d + 1] high word).
- * Each function reads the destination, combines it with the operand (blo, bhi: unsigned 32-bit words) and
- * writes the result back; Uint32Array stores wrap modulo 2^32, which provides the carries' truncation.
- * The rare, expensive operations (64-bit division with a high word set) fall back to BigInt.
+ * The interpreter's out-of-line 64-bit operations on a register file of 32-bit halves (RegHalves: r[d] low
+ * word, r[d + 1] high word): divisions and modulo, which fall back to BigInt when a high word is set, and
+ * byte swaps. Each function reads the destination, combines it with the operand (blo, bhi: unsigned 32-bit
+ * words) and writes the result back. The frequent operations are written out in the interpreter's loop.
  */
-
-/** Low 64 bits of the product (RFC 9669 §4.1 MUL: wraps). The 32×32 low-word product is split in 16-bit parts to stay exact. */
-export function mul64(r: Uint32Array, d: number, blo: number, bhi: number): void {
-  const alo = r[d]!;
-  const ahi = r[d + 1]!;
-  const a0 = alo & 0xffff, a1 = alo >>> 16, b0 = blo & 0xffff, b1 = blo >>> 16;
-  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0;
-  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  r[d] = ((mid & 0xffff) << 16) | (p00 & 0xffff);
-  r[d + 1] = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(alo, bhi) + Math.imul(ahi, blo);
-}
 
 export const toBig = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo);
 
@@ -56,12 +45,6 @@ export function sdiv64(r: Uint32Array, d: number, blo: number, bhi: number): voi
 export function smod64(r: Uint32Array, d: number, blo: number, bhi: number): void {
   if (blo === 0 && bhi === 0) return;
   setBig(r, d, BigInt.asUintN(64, BigInt.asIntN(64, toBig(r[d]!, r[d + 1]!)) % BigInt.asIntN(64, toBig(blo, bhi))));
-}
-
-export function neg64(r: Uint32Array, d: number): void {
-  const lo = r[d]!;
-  r[d] = -lo;
-  r[d + 1] = ~r[d + 1]! + (lo === 0 ? 1 : 0);
 }
 
 export const bswap16 = (v: number): number => ((v & 0xff) << 8) | ((v >>> 8) & 0xff);

@@ -13,16 +13,16 @@
  *   0xa2 be16/bswap16  0xaa be32/bswap32  0xb2 be64/bswap64
  *   0xba bpf-to-bpf call (CALL src 1)   0xc2 kfunc call (CALL src 2)
  *   0xc3 / 0xdb     32/64-bit atomics; the operation is in `aux` (AtomicVariant)
- *   0xca rD = rS + K  superinstruction for clang's `rD = rS; rD += K` (MOV64 X then ADD64 K on the same
- *                   dst): one dispatch for two slots; the ADD slot stays decoded for jumps that land on it
  *   0x00            not executable (invalid, or the second slot of an LD_IMM64): faults with `invalid[i]`
+ *   0xca and unused LD-class bytes: superinstructions (superinstructions.ts), set after decoding
  * ```
  * Each slot is four int32 words in one array (one bounds check and one cache line per instruction,
  * measured ≈25% faster than parallel arrays):
  * ```
  *   word 0   dispatch code | dst*2 << 8 | src*2 << 16 | AtomicVariant << 24   (registers pre-multiplied by 2:
  *                                                                           the low half's RegHalves index)
- *   word 1   offset
+ *   word 1   offset; for jumps and bpf-to-bpf calls the absolute target slot (i + 1 + off, or + imm for
+ *            JA32 and CALL), so a taken branch is one load
  *   word 2   low 32 bits of the operand value   } sign-extended imm for ALU64/JMP/ST DW (RFC 9669 §4),
  *   word 3   high 32 bits of the operand value  } the full constant for LD_IMM64
  * ```
@@ -71,7 +71,7 @@ export function prepareProgram(prog: ExecProgram): PreparedProgram {
     const w = i * SLOT_WORDS;
     const variant = d.kind === 'atomic' ? ATOMIC_VARIANT[imm]! : 0;
     code[w] = dispatchCode(insn) | (insn.dst * 2) << 8 | (insn.src * 2) << 16 | variant << 24;
-    code[w + 1] = insn.off;
+    code[w + 1] = branchTarget(insn, i) ?? insn.off;
     code[w + 2] = imm;
     code[w + 3] = imm < 0 ? -1 : 0;
     if (d.kind === 'ld_imm64') {
@@ -93,29 +93,20 @@ export function prepareProgram(prog: ExecProgram): PreparedProgram {
       i++;
     }
   }
-  fuseMovAdd(code, n);
   return { prog, length: n, code, invalid };
 }
 
 /**
- * `rD = rS; rD += K` (clang's pointer-plus-constant before a bounds check, ≈7% of the slots of
- * programs/*.o) becomes one MOV_ADD64_K dispatch on the MOV slot. Neither half can fault, so the fused form
- * is observably the same two instructions; the ADD slot keeps its own decoding, so a jump to it still runs
- * the ADD alone and no jump-target analysis is needed.
+ * Absolute target slot of a jump (JA32 `gotol` jumps by imm, RFC 9669 §4.3) or a bpf-to-bpf call; undefined
+ * for every other instruction. An out-of-range target faults when reached, as a relative one did.
  */
-const MOV64_X = Class.ALU64 | AluOp.MOV | Source.X;
-const ADD64_K = Class.ALU64 | AluOp.ADD | Source.K;
-
-function fuseMovAdd(code: Int32Array, length: number): void {
-  for (let i = 0; i + 1 < length; i++) {
-    const w = i * SLOT_WORDS;
-    const next = code[w + SLOT_WORDS]!;
-    if ((code[w]! & 0xff) !== MOV64_X || (next & 0xff) !== ADD64_K) continue;
-    if (((code[w]! >> 8) & 0xff) !== ((next >> 8) & 0xff)) continue;
-    code[w] = (code[w]! & ~0xff) | Dispatch.MOV_ADD64_K;
-    code[w + 2] = code[w + SLOT_WORDS + 2]!;
-    code[w + 3] = code[w + SLOT_WORDS + 3]!;
-  }
+function branchTarget(insn: Insn, i: number): number | undefined {
+  const cls = classOf(insn.code);
+  if (cls !== Class.JMP && cls !== Class.JMP32) return undefined;
+  const o = opOf(insn.code);
+  if (o === JmpOp.EXIT) return undefined;
+  if (o === JmpOp.CALL) return insn.src === CallSrc.PSEUDO_CALL && sourceOf(insn.code) === Source.K ? i + 1 + insn.imm : undefined;
+  return i + 1 + (cls === Class.JMP32 && o === JmpOp.JA ? insn.imm : insn.off);
 }
 
 /** Synthetic dispatch codes (see the table above). */
@@ -124,7 +115,7 @@ export const Dispatch = {
   SMOD32_K: 0x22, SMOD32_X: 0x2a, SMOD64_K: 0x32, SMOD64_X: 0x3a,
   MOVSX8_32: 0x42, MOVSX16_32: 0x4a, MOVSX8_64: 0x52, MOVSX16_64: 0x5a, MOVSX32_64: 0x82,
   LE16: 0x8a, LE32: 0x92, LE64: 0x9a, SWAP16: 0xa2, SWAP32: 0xaa, SWAP64: 0xb2,
-  CALL_LOCAL: 0xba, CALL_KFUNC: 0xc2, MOV_ADD64_K: 0xca,
+  CALL_LOCAL: 0xba, CALL_KFUNC: 0xc2,
 } as const;
 
 function dispatchCode(insn: Insn): number {

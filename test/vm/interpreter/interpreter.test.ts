@@ -118,6 +118,37 @@ test('callbacks run a sub-program on a new frame; the caller\'s registers surviv
   assert.equal(interp({ 181: loop }).run(progOf(insns), ARGS), 46n);
 });
 
+test('a callback\'s bpf-to-bpf calls return into the callback, with its callee-saved registers restored', () => {
+  const once: HelperImpl = (c) => {
+    c.regs[0] = Number(c.callback(c.regs[4]!, [5n]));
+    c.regs[1] = 0;
+  };
+  const insns = assemble(`
+    mov %r6, 66
+    lddw %r2, 0
+    call 181
+    jne %r6, 66, bad
+    exit
+    bad:
+    mov %r0, -1
+    exit
+    cb:
+    mov %r6, 7
+    call local twice
+    add %r0, %r6
+    exit
+    twice:
+    mov %r6, 0
+    mov %r0, %r1
+    add %r0, %r1
+    exit`);
+  const ld = insns.findIndex((x) => x.code === 0x18);
+  insns[ld] = { ...insns[ld]!, src: 4, imm: 8 - (ld + 1) };
+  // A small budget: a frame popped into the wrong slot would loop instead of returning.
+  const i = new Interpreter(rawArena(64), (id) => (id === 181 ? once : undefined), { maxInsns: 1000 });
+  assert.equal(i.run(progOf(insns), ARGS), 17n);
+});
+
 test('out-of-arena accesses are RuntimeFaults, never RangeErrors', () => {
   const i = interp();
   const cases = [
