@@ -142,7 +142,9 @@ export class Datapath {
     this.rxBacklog = opts.rxBacklog ?? 8192;
     this.region = new RegionAllocator(opts.regionBase, opts.regionSize);
     this.pool = new CpuPool(opts.memory, opts.cpus, this.region);
-    this.devmap = new DevmapDelivery({ memory: opts.memory, cpus: opts.cpus, pool: this.pool, allocCounters: (size) => this.region.alloc(size) });
+    this.devmap = new DevmapDelivery({
+      memory: opts.memory, cpus: opts.cpus, pool: this.pool, allocCounters: (size) => this.region.alloc(size), onEvent: (e) => this.onEvent?.(e),
+    });
     this.captureHeap = opts.captureHeap ?? { alloc: (size) => this.region.alloc(size), free: (addr) => this.region.release(addr) };
   }
 

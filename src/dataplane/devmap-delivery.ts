@@ -33,7 +33,7 @@ import { openMap } from '../vm/maps/registry.js';
 import { DevmapVal, devmapProgramAt } from '../vm/maps/devmap-value.js';
 import { BATCH_SIZE, BATCH_SLOTS, type StageEvent, type StageRef } from './batch-layout.js';
 import { ACTION_LABELS, Counter, CounterBlock, counterBlockSize, type RedirectErrorReason } from './counters.js';
-import type { ArenaMemory, ProcessorRecipe } from './frame-processor.js';
+import type { ArenaMemory, ProcessorEvent, ProcessorRecipe } from './frame-processor.js';
 
 /** One egress device of a redirected frame, and the devmap program to run first (0: none). */
 export interface DevmapTarget {
@@ -140,6 +140,8 @@ export interface DevmapDeliveryOptions {
   readonly pool: DevmapPool;
   /** Arena bytes for a counter block (counters.ts) per (devmap program, egress device). */
   readonly allocCounters: (size: number) => number;
+  /** Where the devmap programs' events (trace_printk, ring buffer...) go, labelled with the program. */
+  readonly onEvent?: (e: ProcessorEvent & { readonly program: string }) => void;
 }
 
 /** Counters of one devmap program on one egress device, per CPU (as Datapath.counters rows). */
@@ -238,7 +240,7 @@ export class DevmapDelivery {
         continue;
       }
       const block = this.counterBlock(ifindex, prog, program.label);
-      for (let i = 0; i < copies.length; i += BATCH_SIZE) await this.runBatch(cpu, key, block, copies.slice(i, i + BATCH_SIZE));
+      for (let i = 0; i < copies.length; i += BATCH_SIZE) await this.runBatch(cpu, key, block, program.label, copies.slice(i, i + BATCH_SIZE));
     }
   }
 
@@ -266,7 +268,7 @@ export class DevmapDelivery {
   }
 
   /** One worker batch of copies for one (program, egress device) on `cpu`. */
-  private async runBatch(cpu: number, key: number, block: CounterBlock, copies: readonly QueuedCopy[]): Promise<void> {
+  private async runBatch(cpu: number, key: number, block: CounterBlock, label: string, copies: readonly QueuedCopy[]): Promise<void> {
     const pool = this.opts.pool;
     const addr = await pool.acquire(cpu);
     try {
@@ -285,7 +287,8 @@ export class DevmapDelivery {
         u32[d + (Desc.EGRESS_IFINDEX >> 2)] = c.target.ifindex;
         u32[d + (Desc.SLOT >> 2)] = slot;
       });
-      await pool.run(cpu, addr, copies.length, [{ key, chainCallActions: 0, counterAddr: block.addr }], false);
+      const events = await pool.run(cpu, addr, copies.length, [{ key, chainCallActions: 0, counterAddr: block.addr }], false);
+      for (const { stage: _stage, ...e } of events) this.opts.onEvent?.({ ...e, program: label });
       u32 = new Uint32Array(this.opts.memory.buffer);
       const out = new Uint8Array(this.opts.memory.buffer);
       copies.forEach((c, i) => {

@@ -82,10 +82,17 @@ test('devmap program verdicts: PASS transmits, DROP frees, everything else is an
 });
 
 /**
- * A devmap program: writes egress_ifindex, ingress_ifindex and rx_queue_index into payload bytes 1..3 and
- * returns payload byte 0.
+ * A devmap program: bpf_trace_printk("e"), then writes egress_ifindex, ingress_ifindex and rx_queue_index
+ * into payload bytes 1..3 and returns payload byte 0.
  */
 const DEVMAP_PROG = `
+  mov %r9, %r1
+  sth [%r10-8], 0x65
+  mov %r1, %r10
+  add %r1, -8
+  mov %r2, 2
+  call 6
+  mov %r1, %r9
   ldxw %r2, [%r1+0]
   ldxw %r3, [%r1+4]
   mov %r4, %r2
@@ -117,7 +124,8 @@ for (const engine of ['interp', 'jit'] as const) {
       const prog = { ...program('to_dev', DEVMAP_PROG), section: 'xdp/devmap', kind: 'xdp/devmap' as const };
       const rt = Runtime.load(arena, objectSpec([prog]));
       const spec: RuntimeProcessorSpec = { runtime: rt.describe(), entry: 'to_dev', engine, harden: false, seed: 1 };
-      const delivery = new DevmapDelivery({ memory: arena.memory, cpus, pool, allocCounters: (n) => region.alloc(n) });
+      const events: { type: string; data: string; program: string }[] = [];
+      const delivery = new DevmapDelivery({ memory: arena.memory, cpus, pool, allocCounters: (n) => region.alloc(n), onEvent: (e) => events.push(e) });
       const token = {};
       // Id 7 is loaded; id 8 is not (a program deleted since): its copies fail with no_target.
       delivery.programs = (id) => (id === 7 ? { token, label: 'to_dev', prepare: async () => ({ module: new URL('../../src/dataplane/runtime-processor.js', import.meta.url).href, spec }) } : undefined);
@@ -165,6 +173,8 @@ for (const engine of ['interp', 'jit'] as const) {
       assert.equal(rows.filter((r) => r.cpu === CPU).reduce((s, r) => s + r.exceptions, 0), 8);
       assert.equal(rows.filter((r) => r.cpu !== CPU).reduce((s, r) => s + r.packets.reduce((a, b) => a + b, 0), 0), 0);
       assert.ok(rows.every((r) => r.program === 'to_dev'));
+      // Its trace_printk lines reach the event sink, one per copy it ran on (6 broadcasts × 2 devices + 1).
+      assert.deepEqual(events.map((e) => [e.type, e.data.trim(), e.program]), new Array(13).fill(['trace', 'e', 'to_dev']));
     } finally {
       await pool.close();
     }
