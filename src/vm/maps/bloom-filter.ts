@@ -76,23 +76,28 @@ export class BloomFilterMap implements BpfMap {
     return new BloomFilterMap(arena, name, addr);
   }
 
-  private bits(value: Uint8Array): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < this.k; i++) out.push((jhash(value, 0, this.params.valueSize, (this.seed + i) >>> 0) & this.mask) >>> 0);
-    return out;
+  /** Bit `i` of `value` (no array per call: the interpreter and the trampoline run this per packet). */
+  private bit(value: Uint8Array, i: number): number {
+    return (jhash(value, 0, this.params.valueSize, (this.seed + i) >>> 0) & this.mask) >>> 0;
   }
 
   push(value: Uint8Array, flags: number): number {
     if (flags !== UpdateFlag.ANY) return -Errno.EINVAL;
     const u32 = this.arena.u32;
-    for (const b of this.bits(value)) Atomics.or(u32, (this.data >>> 2) + (b >>> 5), 1 << (b & 31));
+    for (let i = 0; i < this.k; i++) {
+      const b = this.bit(value, i);
+      Atomics.or(u32, (this.data >>> 2) + (b >>> 5), 1 << (b & 31));
+    }
     return 0;
   }
 
   /** 0 when every bit of `value` is set, else -ENOENT. */
   peek(value: Uint8Array): number {
     const u32 = this.arena.u32;
-    for (const b of this.bits(value)) if ((Atomics.load(u32, (this.data >>> 2) + (b >>> 5)) & (1 << (b & 31))) === 0) return -Errno.ENOENT;
+    for (let i = 0; i < this.k; i++) {
+      const b = this.bit(value, i);
+      if ((Atomics.load(u32, (this.data >>> 2) + (b >>> 5)) & (1 << (b & 31))) === 0) return -Errno.ENOENT;
+    }
     return 0;
   }
 
