@@ -13,6 +13,8 @@ import {
   MAX_CALL_DEPTH, MTU_MEMO_OFFSET, MtuMemo, REGS_SCRATCH_BYTES, TAIL_CALL_COUNT_OFFSET, TIME_CELL_OFFSET, subProgramExport,
 } from './module-abi.js';
 import { TimeCell, TimeCellMode, type Clock } from '../src/vm/clock.js';
+import { helperArgViolation } from './harden-helper-args.js';
+import type { Region } from './harden.js';
 
 export type HelperLookup = (id: number) => HelperImpl | undefined;
 
@@ -39,6 +41,12 @@ export interface JitInstanceOptions {
    * helpers answer there (jit/lower-helper-time.ts); absent, or a clock without `publish`: the trampoline.
    */
   readonly clock?: Clock;
+  /**
+   * `--harden`: the value storage of every map of the runtime, by header address. Given, each helper's memory
+   * arguments are checked to lie inside one object the program may touch before the helper runs
+   * (jit/harden-helper-args.ts).
+   */
+  readonly helperArgObjects?: ReadonlyMap<number, Region>;
 }
 
 interface ProgramExports {
@@ -199,6 +207,11 @@ export class JitInstance {
     call.insn = insn;
     call.fp = fp;
     call.pendingTail = undefined;
+    const objects = this.options.helperArgObjects;
+    if (objects !== undefined) {
+      const why = helperArgViolation(id, call.regs, new Uint32Array(this.options.memory.buffer), ctx, this.stackTop, objects);
+      if (why !== undefined) throw new RuntimeFault(`--harden: helper ${id}: ${why}`, insn, this.name);
+    }
     impl(call);
     if (call.pendingTail === undefined) return 0;
     this.pendingTail = call.pendingTail;

@@ -16,6 +16,7 @@ import type { Runtime } from '../src/vm/runtime/runtime.js';
 import type { CompiledProgram } from './compile.js';
 import { slotWidth } from './cfg.js';
 import { JitInstance } from './instance.js';
+import { mapValueObjects } from './harden-helper-args.js';
 import { Wasm, type WasmTable } from './wasm-api.js';
 
 export interface PreparedJitXdp extends PreparedXdp {
@@ -68,6 +69,7 @@ export class JitRunner {
         cpu,
         helpers: this.runtime.helpers,
         clock: this.runtime.clock,
+        ...(compiled.blindKey !== undefined ? { helperArgObjects: mapValueObjects(this.runtime.maps.values()) } : {}),
         tailCallTarget: (target) => this.instance(this.moduleFor(target), cpu, target),
         progTable: this.progTable(cpu),
       });
