@@ -11,7 +11,7 @@
  */
 import { Desc, DESC_SIZE, REDIRECT_STATE, REDIRECT_STATE_BYTES, REDIRECT_TO_DESC, cpuRegion } from '../vm/arena-layout.js';
 import { Arena } from '../vm/arena.js';
-import { CaptureClock, WallClock, type Clock } from '../vm/clock.js';
+import { CaptureClock, TimeCell, WallClock, type Clock } from '../vm/clock.js';
 import { RuntimeFault } from '../vm/exec-types.js';
 import { Runtime, type RuntimeDesc } from '../vm/runtime/runtime.js';
 import { ENGINES } from '../vm/runtime/engines.js';
@@ -52,6 +52,17 @@ class BatchSelectedClock implements Clock {
   jiffies64(): bigint { return this.c.jiffies64(); }
   prandomU32(): number { return this.capture.prandomU32(); }
   enterFrame(ts: bigint): void { this.capture.enterFrame(ts); }
+  // The JIT's time cell (src/vm/clock.ts Clock.publish): the selected clock's time, the capture clock's generator.
+  publish(u32: Uint32Array, i: number): void {
+    this.capture.publish(u32, i);
+    if (this.useCapture) return;
+    const rand = u32[i + (TimeCell.RAND >>> 2)]!;
+    this.wall.publish(u32, i);
+    u32[i + (TimeCell.RAND >>> 2)] = rand;
+  }
+  absorb(u32: Uint32Array, i: number): void { this.capture.absorb(u32, i); }
+  monotonicInto(out: Uint32Array, i: number): void { this.c.monotonicInto!(out, i); }
+  bootInto(out: Uint32Array, i: number): void { this.c.bootInto!(out, i); }
 }
 
 async function engineFor(spec: RuntimeProcessorSpec, rt: Runtime): Promise<XdpEngine> {
