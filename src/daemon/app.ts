@@ -17,6 +17,7 @@ import {
   nameParam, programSchema, replayBody, replaySchema,
 } from './schemas.js';
 import type { InterfaceSpec } from '../dataplane/interfaces.js';
+import { refuseOversize } from './oversize.js';
 
 export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 
@@ -38,6 +39,8 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 }
 
 let requestSeq = 0;
+
+const TOO_LARGE = { error: 'payload_too_large', message: `request body over ${MAX_UPLOAD_BYTES} bytes`, detail: { limit: MAX_UPLOAD_BYTES } } as const;
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -70,6 +73,15 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // A declared length over the limit is refused before any of the body is read (a chunked body over it is
+  // refused by the body reader, in the error handler below); either way the 413 is sent so that it arrives.
+  app.addHook('onRequest', async (req, reply) => {
+    if (Number(req.headers['content-length']) > MAX_UPLOAD_BYTES) {
+      reply.hijack();
+      refuseOversize(req.raw, TOO_LARGE);
+    }
+  });
+
   app.addHook('onRequest', async (req) => {
     if (o.token !== null && req.url.startsWith('/v1') && !tokenMatches(req.headers.authorization, o.token)) {
       throw new ApiError('unauthorized', 'missing or wrong bearer token', null);
@@ -86,7 +98,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     }
     const status = err.statusCode ?? 500;
     if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.status(413).send({ error: 'payload_too_large', message: `request body over ${MAX_UPLOAD_BYTES} bytes`, detail: { limit: MAX_UPLOAD_BYTES } });
+      reply.hijack();
+      refuseOversize(req.raw, TOO_LARGE);
+      return reply;
     }
     if (status >= 400 && status < 500) {
       return reply.status(status).send({ error: 'bad_request', message: err.message, detail: { code: err.code ?? null } });
