@@ -3,13 +3,19 @@
  * `xdpjit attach IFACE --chain PROG[/ENTRY][@PRIORITY],...`: replaces the interface's whole attachment
  * (PUT /v1/interfaces/{name}/xdp).
  */
-import { ClientUsageError, DaemonClient, opt, parseArgs, printJson, runVerb } from './daemon-client.js';
+import { COMMON_OPTIONS, ClientUsageError, DaemonClient, opt, parseArgs, printJson, runVerb } from './daemon-client.js';
 import { printTable } from './table.js';
 
 const USAGE = `usage: xdpjit attach IFACE PROG_ID [--entry NAME] [--engine jit|interp] [--harden]
        xdpjit attach IFACE --chain PROG_ID[/ENTRY][@PRIORITY],... [--engine jit|interp] [--harden]
-common: [--server URL] [--token T] [--json]
-`;
+Replaces the interface's whole attachment atomically, between two batches (PUT /v1/interfaces/IFACE/xdp).
+options:
+  --entry NAME        the XDP program of the object to run (default: its only or first one)
+  --chain LIST        a libxdp-style chain: programs run in ascending PRIORITY (default: the object's
+                      .xdp_run_config, else 50), each passing on the actions its chain_call_actions allow
+  --engine jit|interp the JIT (default) or the interpreter
+  --harden            address masking and constant blinding, for programs from untrusted authors
+${COMMON_OPTIONS}`;
 
 export function run(args: string[]): Promise<number> {
   return runVerb('attach', USAGE, async () => {

@@ -1,16 +1,29 @@
 /**
  * What every client verb shares (design.md §5): `--server URL` (default http://127.0.0.1:9800, env
- * XDPJIT_SERVER), `--token` (env XDPJIT_TOKEN), `--json`; one request helper that turns the daemon's error
+ * XDPJIT_SERVER), `--token` (env XDPJIT_TOKEN), `--json`, `--help`; one request helper that turns the daemon's error
  * contract into a message and an exit code (4xx: bad usage or input → 2; verifier rejection → 1; daemon
  * unreachable or 5xx → 1).
  */
-import { EXIT_FAILURE, EXIT_USAGE } from '../exit-codes.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:9800';
 
 export class ClientUsageError extends Error {
   constructor(message: string) { super(message); this.name = 'ClientUsageError'; }
 }
+
+/** `--help` / `-h` anywhere among a verb's arguments: its usage on stdout, exit 0. */
+export class HelpRequested extends Error {
+  constructor() { super('help requested'); this.name = 'HelpRequested'; }
+}
+
+/** The options every client verb takes, appended to each verb's usage. */
+export const COMMON_OPTIONS = `common options:
+  --server URL   the daemon (env XDPJIT_SERVER; default ${DEFAULT_SERVER})
+  --token T      bearer token, when the daemon requires one (env XDPJIT_TOKEN)
+  --json         print the daemon's JSON answer instead of a table
+  -h, --help     this text
+`;
 
 /** A request that the daemon refused, or that did not reach it. */
 export class RequestFailed extends Error {
@@ -24,6 +37,7 @@ export interface ParsedArgs {
 
 /** `--flag value`, `--flag=value`, and the boolean flags listed in `booleans`. */
 export function parseArgs(args: readonly string[], booleans: readonly string[] = []): ParsedArgs {
+  if (args.includes('--help') || args.includes('-h')) throw new HelpRequested();
   const positional: string[] = [];
   const options = new Map<string, string | true>();
   for (let i = 0; i < args.length; i++) {
@@ -88,6 +102,7 @@ export async function runVerb(verb: string, usage: string, body: () => Promise<n
   try {
     return await body();
   } catch (err) {
+    if (err instanceof HelpRequested) { process.stdout.write(usage); return EXIT_OK; }
     if (err instanceof ClientUsageError) { process.stderr.write(`xdpjit ${verb}: ${err.message}\n${usage}`); return EXIT_USAGE; }
     if (err instanceof RequestFailed) { process.stderr.write(`xdpjit ${verb}: ${err.message}\n`); return err.exitCode; }
     throw err;

@@ -1,8 +1,9 @@
 /** `xdpjit detach IFACE`: removes the interface's program or chain (DELETE /v1/interfaces/{name}/xdp). */
-import { ClientUsageError, DaemonClient, parseArgs, printJson, runVerb } from './daemon-client.js';
+import { COMMON_OPTIONS, ClientUsageError, DaemonClient, parseArgs, printJson, runVerb } from './daemon-client.js';
 
-const USAGE = `usage: xdpjit detach IFACE [--server URL] [--token T] [--json]
-`;
+const USAGE = `usage: xdpjit detach IFACE
+Removes the interface's program or chain (DELETE /v1/interfaces/IFACE/xdp), between two batches.
+${COMMON_OPTIONS}`;
 
 export function run(args: string[]): Promise<number> {
   return runVerb('detach', USAGE, async () => {

@@ -1,13 +1,14 @@
 /** `xdpjit iface add|list|rm`: virtual interfaces on a running daemon (/v1/interfaces). */
-import { ClientUsageError, DaemonClient, opt, parseArgs, printJson, runVerb } from './daemon-client.js';
+import { COMMON_OPTIONS, ClientUsageError, DaemonClient, opt, parseArgs, printJson, runVerb } from './daemon-client.js';
 import { printTable } from './table.js';
 
-const USAGE = `usage: xdpjit iface add NAME --kind pcap
-       xdpjit iface add NAME --kind veth --peer PEER
+const USAGE = `usage: xdpjit iface add NAME --kind pcap                    frames come from replays (xdpjit replay)
+       xdpjit iface add NAME --kind veth --peer PEER        a pair: what one end transmits the other receives
        xdpjit iface add NAME --kind vxlan --vni N --listen HOST:PORT --remote HOST:PORT
-       xdpjit iface list | rm NAME
-common: [--server URL] [--token T] [--json]
-`;
+                                                            real frames over VXLAN/UDP (RFC 7348)
+       xdpjit iface list                                    interfaces, attachments and counters
+       xdpjit iface rm NAME                                 remove (a veth removes both ends)
+${COMMON_OPTIONS}`;
 
 interface Iface {
   name: string; ifindex: number; kind: string; peer?: string; remote?: string;

@@ -1,13 +1,17 @@
 /** `xdpjit map list|dump|update|delete`: maps on a running daemon (/v1/maps). */
-import { ClientUsageError, DaemonClient, opt, parseArgs, printJson, runVerb } from './daemon-client.js';
+import { COMMON_OPTIONS, ClientUsageError, DaemonClient, opt, parseArgs, printJson, runVerb } from './daemon-client.js';
 import { printTable } from './table.js';
 
-const USAGE = `usage: xdpjit map list
-       xdpjit map dump MAP_ID
-       xdpjit map update MAP_ID KEYHEX VALUEHEX [--flags any|noexist|exist]   (per-CPU: VALUEHEX,VALUEHEX,...)
+const USAGE = `usage: xdpjit map list                                   every map of every loaded object
+       xdpjit map dump MAP_ID                             entries as hex (and BTF-typed JSON with --json)
+       xdpjit map update MAP_ID KEYHEX VALUEHEX [--flags any|noexist|exist]
        xdpjit map delete MAP_ID KEYHEX
-common: [--server URL] [--token T] [--json]
-`;
+Keys and values are the raw bytes in memory order as hex (u32 5 is 05000000), full key and value sizes.
+A per-CPU map takes one value per CPU: VALUEHEX,VALUEHEX,...; a PROG_ARRAY value may be
+@PROGRAM (a program of the object that owns the map).
+options:
+  --flags F      update only if the key is new (noexist) or already there (exist); default any
+${COMMON_OPTIONS}`;
 
 interface MapInfo { id: string; name: string; type: string; keySize: number; valueSize: number; maxEntries: number; perCpu?: boolean; program?: string }
 

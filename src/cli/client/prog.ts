@@ -1,13 +1,17 @@
 /** `xdpjit prog load|list|show|rm`: programs on a running daemon (POST/GET/DELETE /v1/programs). */
 import { readFile } from 'node:fs/promises';
-import { ClientUsageError, DaemonClient, opt, parseArgs, printJson, runVerb } from './daemon-client.js';
+import { COMMON_OPTIONS, ClientUsageError, DaemonClient, opt, parseArgs, printJson, runVerb } from './daemon-client.js';
 import { printTable } from './table.js';
 
-const USAGE = `usage: xdpjit prog load FILE.o [--name N]      upload a local object
-       xdpjit prog load --path REL.o [--name N]  load an object from the daemon's programs directory
-       xdpjit prog list | show ID | rm ID
-common: [--server URL] [--token T] [--json]
-`;
+const USAGE = `usage: xdpjit prog load FILE.o [--name N]       upload a local object (verified and loaded by the daemon)
+       xdpjit prog load --path REL.o [--name N]   load an object from the daemon's programs directory
+       xdpjit prog list                           loaded objects, their XDP programs and maps
+       xdpjit prog show ID|NAME                   one object: programs, sections, instructions, maps
+       xdpjit prog rm ID                          remove an object and free its maps (refused while attached)
+options:
+  --name N       the object's name in the daemon (default: the file name without .o)
+  --path REL.o   a path inside the daemon's --programs-dir instead of a local file
+${COMMON_OPTIONS}`;
 
 interface Program { id: string; name: string; programs: { name: string; section: string; insns: number }[]; maps: { id: string; name: string; type: string }[]; attachedTo?: string[]; verifier?: unknown }
 

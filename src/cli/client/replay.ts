@@ -1,14 +1,16 @@
 /** `xdpjit replay start|status|stop`: capture replays on a running daemon (/v1/replays). */
-import { ClientUsageError, DaemonClient, opt, parseArgs, printJson, runVerb } from './daemon-client.js';
+import { COMMON_OPTIONS, ClientUsageError, DaemonClient, opt, parseArgs, printJson, runVerb } from './daemon-client.js';
 import { printTable } from './table.js';
 
 const USAGE = `usage: xdpjit replay start IFACE PCAP [--speed S] [--loop N] [--clock capture|wall]
-         PCAP is a path inside the daemon's pcaps directory; speed 0 = as fast as possible (default),
-         1 = capture pace, k = k times faster; loop 0 = until stopped (default 1)
-       xdpjit replay status [ID]
+       xdpjit replay status [ID]                      every replay, or one
        xdpjit replay stop ID
-common: [--server URL] [--token T] [--json]
-`;
+PCAP is a path inside the daemon's --pcaps-dir.
+options:
+  --speed S      0 = as fast as possible (default), 1 = capture pace, k = k times faster
+  --loop N       passes over the capture (default 1; 0 = until stopped)
+  --clock C      capture: the helpers' time follows the capture's timestamps; wall (default): host time
+${COMMON_OPTIONS}`;
 
 interface ReplayStatus { id: string; interface: string; pcap?: string; state: string; framesSent: number; framesTotal: number | null; startedAt: string; finishedAt: string | null; error?: string }
 

@@ -2,11 +2,15 @@
  * `xdpjit stats`: the daemon's packet counters from /metrics, summed over CPUs, per interface × program ×
  * action (the same numbers Prometheus scrapes; `--per-cpu` keeps the CPU split).
  */
-import { DaemonClient, parseArgs, printJson, runVerb } from './daemon-client.js';
+import { COMMON_OPTIONS, DaemonClient, parseArgs, printJson, runVerb } from './daemon-client.js';
 import { printTable } from './table.js';
 
-const USAGE = `usage: xdpjit stats [--per-cpu] [--server URL] [--token T] [--json]
-`;
+const USAGE = `usage: xdpjit stats [--per-cpu]
+Packet counters per interface, program and action (from /metrics, the numbers Prometheus scrapes), summed
+over CPUs; bytes, exceptions and redirect errors beside them.
+options:
+  --per-cpu      one row per CPU instead of the sum
+${COMMON_OPTIONS}`;
 
 const ACTIONS = ['pass', 'drop', 'tx', 'redirect', 'aborted', 'unknown'] as const;
 
