@@ -10,7 +10,11 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 const USAGE = `usage: xdpjit serve [--config FILE] [--listen HOST:PORT] [--state-dir DIR] [--workers N]
                     [--programs-dir DIR] [--pcaps-dir DIR] [--arena-size BYTES] [--token TOKEN] [--strict]
-every flag also as XDPJIT_<FLAG> (XDPJIT_LISTEN, XDPJIT_TOKEN, ...) and as a key of the JSON config file
+                    [--fib FILE.json]
+every flag also as XDPJIT_<FLAG> (XDPJIT_LISTEN, XDPJIT_TOKEN, XDPJIT_FIB, ...) and as a key of the JSON
+config file (where "fib" may also be the FIB object itself). --fib: the virtual FIB (routes, neighbours,
+device MTUs; shape in src/vm/helpers/virtual-fib.ts) bpf_fib_lookup and bpf_check_mtu answer from in
+every attached program; without it, no routes and forwarding off.
 `;
 
 function packageVersion(): string {

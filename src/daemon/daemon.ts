@@ -48,7 +48,7 @@ export class Daemon {
       memory: arena.memory, regionBase: arena.alloc(regionSize, 'data-plane batch rings and counters'),
       regionSize, cpus: cfg.workers, captureHeap: arena,
     });
-    const loader = deps.makeLoader?.(arena, log) ?? new RuntimeObjectLoader(arena, 0, (msg) => log.warn(msg));
+    const loader = deps.makeLoader?.(arena, log) ?? new RuntimeObjectLoader(arena, 0, (msg) => log.warn(msg), cfg.fib);
     // The compiler loads while the workers start and the state is restored; an attach (from the state dir,
     // the config or the API) waits for this same import rather than starting its own. Not awaited: an empty
     // daemon serves as soon as it can, and an attach that comes later finds the compiler ready.

@@ -12,6 +12,7 @@ import { verify } from '../verifier/interpreter.js';
 import { VerifierError } from '../verifier/errors.js';
 import { ArenaFullError, type Arena } from '../vm/arena.js';
 import { Runtime } from '../vm/runtime/runtime.js';
+import { VirtualFib } from '../vm/helpers/virtual-fib.js';
 import { ENGINES } from '../vm/runtime/engines.js';
 import { EngineUnavailableError, type XdpEngine } from '../vm/runtime/engine.js';
 import type { ExecProgram } from '../vm/exec-types.js';
@@ -40,7 +41,16 @@ export class RuntimeObjectLoader implements ObjectLoader {
    */
   private readonly mapRefs = new Map<number, number>();
 
-  constructor(private readonly arena: Arena, private readonly seed = 0, private readonly warn: (msg: string) => void = () => undefined) {}
+  /** The daemon's virtual FIB (`xdpjit serve --fib`), for the helpers of every runtime loaded here. */
+  private readonly virtualFib: VirtualFib | undefined;
+
+  /** `fib`: the FIB's JSON (virtual-fib.ts), or null for the host-less default; workers parse it again. */
+  constructor(
+    private readonly arena: Arena, private readonly seed = 0, private readonly warn: (msg: string) => void = () => undefined,
+    private readonly fib: unknown = null,
+  ) {
+    this.virtualFib = fib === null ? undefined : VirtualFib.parse(fib);
+  }
 
   /** The JIT's compiler: Binaryen's start-up (about 0.3 s of this thread) happens once, here. */
   async warm(): Promise<void> {
@@ -81,7 +91,9 @@ export class RuntimeObjectLoader implements ObjectLoader {
     let rt: Runtime;
     try {
       // Pinned maps already live are linked in place of new ones (Runtime.load shares them by name).
-      rt = Runtime.load(this.arena, spec, { seed: this.seed, events: () => undefined, pinned: new Map(opts.pinnedMaps) });
+      rt = Runtime.load(this.arena, spec, {
+        seed: this.seed, events: () => undefined, pinned: new Map(opts.pinnedMaps), ...(this.virtualFib ? { fib: this.virtualFib } : {}),
+      });
     } catch (err) {
       throw refusal(err) ?? err;
     }
@@ -92,6 +104,7 @@ export class RuntimeObjectLoader implements ObjectLoader {
     const mapRefs = this.mapRefs;
     const seed = this.seed;
     const warn = this.warn;
+    const fib = this.fib;
     return {
       programs: spec.programs.map((p) => ({ name: p.name, section: p.section, insns: p.insns.length })),
       maps: spec.maps.map((m) => rt.maps.get(m.name)!),
@@ -145,7 +158,7 @@ export class RuntimeObjectLoader implements ObjectLoader {
         } catch (err) {
           throw refusal(err) ?? new ObjectRejectedError('unsupported', `engine ${engineName}: ${(err as Error).message}`, { entry });
         }
-        const processorSpec: RuntimeProcessorSpec = { runtime: rt.describe(), entry, engine: engineName, harden: o.harden, seed, modules };
+        const processorSpec: RuntimeProcessorSpec = { runtime: rt.describe(), entry, engine: engineName, harden: o.harden, seed, modules, fib };
         return { recipe: { module: PROCESSOR_MODULE, spec: processorSpec }, compileSeconds: (performance.now() - t) / 1000, engine: engineName };
       },
     };

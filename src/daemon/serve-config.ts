@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { InterfaceSpec } from '../dataplane/interfaces.js';
 import type { AttachBody, ReplayBody } from './control-plane.js';
+import { FibConfigError, VirtualFib } from '../vm/helpers/virtual-fib.js';
 
 export class ConfigError extends Error {
   constructor(message: string) { super(message); this.name = 'ConfigError'; }
@@ -30,12 +31,17 @@ export interface ServeConfig {
   readonly arenaSize: number;
   readonly token: string | null;
   readonly strict: boolean;
+  /**
+   * `--fib FILE`: the virtual FIB bpf_fib_lookup and bpf_check_mtu answer from in every attached program
+   * (JSON as src/vm/helpers/virtual-fib.ts describes, already checked); null: the host-less default.
+   */
+  readonly fib: unknown;
   readonly interfaces: readonly InterfaceSpec[];
   readonly attachments: readonly StartupAttachment[];
   readonly replays: readonly ReplayBody[];
 }
 
-const FLAGS = ['config', 'listen', 'state-dir', 'workers', 'programs-dir', 'pcaps-dir', 'arena-size', 'token'] as const;
+const FLAGS = ['config', 'listen', 'state-dir', 'workers', 'programs-dir', 'pcaps-dir', 'arena-size', 'token', 'fib'] as const;
 type Flag = (typeof FLAGS)[number];
 const BOOLEAN_FLAGS = ['strict'] as const;
 
@@ -61,6 +67,17 @@ export function parseSize(s: string | number): number {
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** A FIB configuration (JSON) as VirtualFib reads it, refused naming where it came from and the field. */
+function checkedFib(json: unknown, where: string): unknown {
+  try {
+    VirtualFib.parse(json);
+  } catch (err) {
+    if (err instanceof FibConfigError) throw new ConfigError(`${where}: ${err.message}`);
+    throw err;
+  }
+  return json;
 }
 
 export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -111,6 +128,21 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
   if (!isLoopback(host) && token === null) {
     throw new ConfigError(`listening on non-loopback ${host} requires a token (--token or XDPJIT_TOKEN)`);
   }
+  // The config file may also give the FIB inline, as an object instead of a path.
+  const readFib = (): unknown => {
+    if (typeof file['fib'] === 'object' && file['fib'] !== null && flags.get('fib') === undefined && !env[envName('fib')]) {
+      return checkedFib(file['fib'], `config file '${configPath}' key 'fib'`);
+    }
+    const path = dir('fib', null);
+    if (path === null) return null;
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`fib file '${path}': ${(err as Error).message}`);
+    }
+    return checkedFib(json, `fib file '${path}'`);
+  };
   const list = <T>(key: string): T[] => {
     const v = file[key];
     if (v === undefined) return [];
@@ -126,6 +158,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
     arenaSize: parseSize(pick('arena-size').value ?? 1024 ** 3),
     token,
     strict: flags.get('strict') === true || env[envName('strict')] === '1' || file['strict'] === true,
+    fib: readFib(),
     interfaces: list<InterfaceSpec>('interfaces'),
     attachments: list<StartupAttachment>('attachments'),
     replays: list<ReplayBody>('replays'),

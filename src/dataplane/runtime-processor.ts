@@ -14,6 +14,7 @@ import { Arena } from '../vm/arena.js';
 import { CaptureClock, TimeCell, WallClock, type Clock } from '../vm/clock.js';
 import { RuntimeFault } from '../vm/exec-types.js';
 import { Runtime, type RuntimeDesc } from '../vm/runtime/runtime.js';
+import { VirtualFib } from '../vm/helpers/virtual-fib.js';
 import { ENGINES } from '../vm/runtime/engines.js';
 import type { XdpEngine } from '../vm/runtime/engine.js';
 import type { CompiledProgram } from '../../jit/compile.js';
@@ -37,6 +38,8 @@ export interface RuntimeProcessorSpec {
    * loads Binaryen into it.
    */
   readonly modules?: ReadonlyMap<string, CompiledProgram> | null;
+  /** The daemon's virtual FIB as its JSON (src/vm/helpers/virtual-fib.ts), for fib_lookup / check_mtu. */
+  readonly fib?: unknown;
 }
 
 /** Capture time while a batch carries timestamps (replay `clock: capture`), host time otherwise. */
@@ -77,6 +80,7 @@ export async function createProcessor(memory: ArenaMemory, raw: unknown, _cpu: n
   const events: ProcessorEvent[] = [];
   const rt = Runtime.attach(arena, spec.runtime, {
     clock,
+    ...(spec.fib !== undefined && spec.fib !== null ? { fib: VirtualFib.parse(spec.fib) } : {}),
     events: (e) => {
       const ts = Number(clock.monotonicNs());
       events.push(e.type === 'trace'
