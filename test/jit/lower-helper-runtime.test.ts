@@ -15,6 +15,7 @@ import { buildHelpers } from '../../src/vm/helpers/helper-table.js';
 import type { HelperEnv } from '../../src/vm/helpers/helper-env.js';
 import { CaptureClock, type Clock, hrtimeHalves, HZ, WallClock } from '../../src/vm/clock.js';
 import { RingbufHdr, RingbufMap } from '../../src/vm/maps/ringbuf.js';
+import { SlotArrayMap } from '../../src/vm/maps/slot-array.js';
 import type { BpfMap } from '../../src/vm/maps/bpf-map.js';
 import type { Insn } from '../../src/ebpf/insn.js';
 import { compileProgram } from '../../jit/compile.js';
@@ -27,6 +28,8 @@ const CPU = 0;
 interface Rig {
   readonly arena: Arena;
   readonly maps: Map<number, BpfMap>;
+  /** Events the helpers emitted so far. */
+  readonly events: unknown[];
   /** r0 through the trampoline, r0 lowered, and how many trampoline calls the lowered run made. */
   pair(insns: Insn[], ctx?: number): { ts: () => bigint; lowered: () => bigint; calls: () => number };
 }
@@ -34,14 +37,15 @@ interface Rig {
 function rig(clock: Clock, devices: ReadonlyMap<number, number> = new Map()): Rig {
   const arena = Arena.create({ maxBytes: 16 << 20, cpus: 1 });
   const maps = new Map<number, BpfMap>();
+  const events: unknown[] = [];
   const env: HelperEnv = {
     arena, clock, mapAt: (a) => maps.get(a), checkMem: () => undefined, programById: () => undefined,
     fault: (c, message) => new Error(`insn ${c.insn}: ${message}`), deviceMtu: (i) => devices.get(i), allMaps: () => [...maps.values()],
-    emit: () => undefined,
+    emit: (e) => { events.push(e); },
   };
   const helpers = buildHelpers(env);
   return {
-    arena, maps,
+    arena, maps, events,
     pair(insns, ctx = 0) {
       const program = { name: 'p', insns: [...insns, exit()], funcs: [] };
       let calls = 0;
@@ -236,5 +240,37 @@ test('bpf_check_mtu lowered gives the TS results, learning each device\'s MTU fr
     assert.equal(r0, tsR0, `${what}: r0`);
     assert.equal(u32[mtuLen >>> 2], tsMtu, `${what}: *mtu_len`);
     assert.equal(p.calls() - calls, (r0 & 0xffn) <= 1n && flags === 0n ? 1 : 2, `${what}: trampoline calls`);
+  }
+});
+
+test('bpf_perf_event_output lowered: undelivered outcomes in wasm, the rest through the TS helper, same results and events', () => {
+  const r = rig(new CaptureClock());
+  const perf = SlotArrayMap.create(r.arena, { name: 'perf', type: MapType.PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: 4, flags: 0 });
+  r.maps.set(perf.addr, perf);
+  assert.equal(perf.write(Uint8Array.of(2, 0, 0, 0), [Uint8Array.of(7, 0, 0, 0)], 0), 0);
+  const desc = r.arena.alloc(DESC_SIZE, 'desc');
+  const slot = r.arena.alloc(4096, 'slot');
+  const sample = r.arena.alloc(16, 'sample');
+  const u32 = r.arena.u32;
+  u32[(desc + Desc.DATA) >>> 2] = slot + 256;
+  u32[(desc + Desc.DATA_END) >>> 2] = slot + 256 + 60;
+  u32[(desc + Desc.SLOT) >>> 2] = slot;
+  for (const index of [0n, 1n, 2n, 3n, 4n, 0xffffffffn]) {
+    for (const ctxLen of [0n, 14n, 60n, 61n, 0xfffffn, 0x100000n, 1n << 31n]) {
+      // CPU 0: BPF_F_CURRENT_CPU names the empty slot 0.
+      const flags = (ctxLen << 32n) | index;
+      const p = r.pair([...ldImm64(1, BigInt(desc)), ...ldImm64(2, BigInt(perf.addr), PseudoSrc.MAP_FD), ...ldImm64(3, flags),
+        ...ldImm64(4, BigInt(sample)), ...ldImm64(5, 8n), callHelper(25)], desc);
+      const before = r.events.length;
+      const tsR0 = p.ts();
+      const tsEvents = r.events.length - before;
+      const lowered = p.lowered();
+      const what = `index ${index} ctx_len ${ctxLen}`;
+      assert.equal(lowered, tsR0, `${what}: r0`);
+      assert.equal(r.events.length - before - tsEvents, tsEvents, `${what}: events`);
+      const delivers = tsR0 === 0n;
+      const fails = tsR0 === BigInt.asUintN(64, -2n) || tsR0 === BigInt.asUintN(64, -7n);
+      assert.equal(p.calls(), delivers || !fails ? 1 : 0, `${what}: trampoline calls`);
+    }
   }
 });
