@@ -237,3 +237,25 @@ test('a capture whose per-CPU rings do not fit the region still replays, through
     await dp.close();
   }
 });
+
+test('detaching during a replay from memory sends the following frames to the stack, none lost or run twice', async () => {
+  const dp = makeDatapath();
+  try {
+    const [p] = await dp.addInterface({ name: 'p0', kind: 'pcap' });
+    // One trace event per frame the program drops (a CPU's ~150 frames are one batch, under the event cap).
+    await dp.attach('p0', [stage('drop', { action: 1, trace: true })]);
+    let ranByProgram = 0;
+    dp.onEvent = (e) => { if (e.program === 'drop') ranByProgram++; };
+    const frames = Array.from({ length: 300 }, (_, i) => ({ data: udpFrame(i), tsNs: BigInt(i) }));
+    const r = new Replay('r1', dp, p!, 'mem', dp.loadCapture(frames), { speed: 0, loop: 0, clock: 'wall' });
+    while (r.status().framesSent === 0) await new Promise((res) => setTimeout(res, 5));
+    assert.equal(await dp.detach('p0'), true);
+    while (p!.stats.passPackets === 0) await new Promise((res) => setTimeout(res, 5));
+    await r.stop();
+    assert.ok(ranByProgram > 0, 'the program ran before the detach');
+    assert.equal(ranByProgram + p!.stats.passPackets, r.status().framesSent);
+    assert.equal(p!.stats.rxPackets, r.status().framesSent);
+  } finally {
+    await dp.close();
+  }
+});
