@@ -17,6 +17,16 @@ import { HelperId } from '../../jit/module-abi.js';
 import { MapHelperId } from '../../jit/lower-map-helpers.js';
 import { hex, prng, randomBytes } from '../vm/maps/random.js';
 import { ARG_VALUE_OFF, helperRunner, type HelperRunner } from './map-harness.js';
+import { AluOp, Class, PseudoSrc, Source } from '../../src/ebpf/opcodes.js';
+import type { Insn } from '../../src/ebpf/insn.js';
+import { buildHelpers } from '../../src/vm/helpers/helper-table.js';
+import type { HelperEnv } from '../../src/vm/helpers/helper-env.js';
+import { CaptureClock } from '../../src/vm/clock.js';
+import { openMap } from '../../src/vm/maps/registry.js';
+import { compileProgram } from '../../jit/compile.js';
+import { createInlineHelpers } from '../../jit/inline-helpers.js';
+import { JitInstance } from '../../jit/instance.js';
+import { callHelper, exit, insn, ldImm64 } from './insn-builders.js';
 
 const CPUS = 3;
 const FLAGS = [0n, 0n, 0n, 1n, 2n, 3n, 4n, 6n, 1n << 32n];
@@ -170,6 +180,57 @@ test('BLOOM_FILTER push / peek in wasm set and test the same bits as BloomFilter
         assertSameBytes(p, what);
       }
       assert.ok(present > 20, `bloom ${valueSize}: only ${present} peeks found their value`);
+    }
+  }
+});
+
+test('an update whose value lies in the map\'s own storage takes the trampoline, with the TS map\'s result and bytes', () => {
+  // r2 = key (run's r1), r3 = value (run's r2), r4 = BPF_ANY, r1 = map; r0 = bpf_map_update_elem.
+  const program = (mapAddr: number): Insn[] => [
+    insn(Class.ALU64 | AluOp.MOV | Source.X, 3, 2), insn(Class.ALU64 | AluOp.MOV | Source.X, 2, 1),
+    insn(Class.ALU64 | AluOp.MOV | Source.K, 4, 0, 0, 0), ...ldImm64(1, BigInt(mapAddr), PseudoSrc.MAP_FD), callHelper(MapHelperId.UPDATE), exit(),
+  ];
+  for (const optimizeLevel of [0, 2] as const) {
+    for (const kind of ['array', 'hash'] as const) {
+      const make = (a: Arena): BpfMap => kind === 'array'
+        ? ArrayMap.create(a, { name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 24, maxEntries: 4, flags: 0 }, false)
+        : HashMap.create(a, { name: 'h', type: MapType.HASH, keySize: 4, valueSize: 24, maxEntries: 4, flags: 0 }, false, 3);
+      const p = pair(make);
+      const env = (arena: Arena, map: BpfMap): HelperEnv => ({
+        arena, clock: new CaptureClock(), mapAt: (a) => (a === map.addr ? map : undefined), checkMem: () => undefined, programById: () => undefined,
+        fault: (c, message) => new Error(`insn ${c.insn}: ${message}`), deviceMtu: () => undefined, allMaps: () => [map], emit: () => undefined,
+      });
+      const wasmMap = openMap(p.wasm, 'w', p.addr);
+      const helpers = buildHelpers(env(p.wasm, wasmMap));
+      let trampolineCalls = 0;
+      const compiled = compileProgram({ name: 'self_update', insns: program(p.addr), funcs: [] }, { inlineHelper: createInlineHelpers(p.wasm.u32), optimizeLevel, validate: true });
+      const jit = new JitInstance(compiled, { memory: p.wasm.memory, cpu: 0, helpers: (id) => { trampolineCalls++; return helpers(id); } });
+      const keyA = p.arena.alloc(64, 'key');
+      const keyB = p.wasm.alloc(64, 'key');
+      const key = (i: number): Uint8Array => new Uint8Array(new Uint32Array([i]).buffer);
+      for (const i of [0, 1]) {
+        const v = new Uint8Array(24).fill(0x40 + i);
+        assert.equal(p.ts.update(key(i), v, 0, 0), 0);
+        assert.equal(wasmMap.update(key(i), v, 0, 0), 0);
+      }
+      // Copy entry 0's value over key 1's (then over a new key 2's) through its own lookup pointer.
+      for (const target of [1, 2]) {
+        p.arena.u8.set(key(target), keyA);
+        p.wasm.u8.set(key(target), keyB);
+        const src = p.ts.lookup(key(0), 0);
+        assert.equal(wasmMap.lookup(key(0), 0), src);
+        const want = p.ts.update(key(target), p.arena.u8.slice(src, src + 24), 0, 0);
+        const before = trampolineCalls;
+        assert.equal(jit.run(BigInt(keyB), BigInt(src)), BigInt.asUintN(64, BigInt(want)), `${kind} -O${optimizeLevel} key ${target}`);
+        assert.equal(trampolineCalls, before + 1, 'the overlapping update went through the trampoline');
+        assertSameBytes(p, `${kind} -O${optimizeLevel} self-update of key ${target}`);
+      }
+      // A value outside the map stays in wasm.
+      const outside = p.wasm.alloc(64, 'value');
+      p.wasm.u8.fill(7, outside, outside + 24);
+      const before = trampolineCalls;
+      assert.equal(jit.run(BigInt(keyB), BigInt(outside)), 0n);
+      assert.equal(trampolineCalls, before, 'a value outside the map is copied in wasm');
     }
   }
 });
