@@ -12,9 +12,14 @@ import { Wasm, type WasmMemory, type WasmTable } from './wasm-api.js';
 import {
   MAX_CALL_DEPTH, MTU_MEMO_OFFSET, MtuMemo, REGS_SCRATCH_BYTES, TAIL_CALL_COUNT_OFFSET, TIME_CELL_OFFSET, subProgramExport,
 } from './module-abi.js';
-import { TimeCell, TimeCellMode, type Clock } from '../src/vm/clock.js';
+import { ClockHelperId, NS_PER_JIFFY_NUMBER, TimeCell, TimeCellMode, type Clock } from '../src/vm/clock.js';
+import { retU64 } from '../src/vm/helpers/helper-env.js';
 import { helperArgViolation } from './harden-helper-args.js';
 import type { Region } from './harden.js';
+
+const TICK_NS = BigInt(NS_PER_JIFFY_NUMBER);
+/** The helpers answered from the time cell once it is published (jit/lower-helper-time.ts). */
+const CLOCK_HELPERS: ReadonlySet<number> = new Set(Object.values(ClockHelperId));
 
 export type HelperLookup = (id: number) => HelperImpl | undefined;
 
@@ -173,28 +178,46 @@ export class JitInstance {
 
   /**
    * The per-CPU cells the lowered runtime helpers read are shared by every instance on the CPU (they sit at
-   * `regs`), so each entry from JS rewrites them: the time cell gets this runtime's clock
-   * (jit/lower-helper-time.ts), and the check_mtu memo, filled from this runtime's devices, is cleared
-   * (jit/lower-helper-net.ts). A tail-call target or chain stage reached inside wasm belongs to the same
-   * runtime and reads what its entry published.
+   * `regs`), so each entry from JS resets them: the time cell to NONE (jit/lower-helper-time.ts), and the
+   * check_mtu memo, filled from this runtime's devices, to empty (jit/lower-helper-net.ts). Two stores: a
+   * host clock read per entry cost programs that never ask the time ~2 ns/packet. The first clock or
+   * prandom helper of the entry then takes the trampoline, which publishes the clock (firstClockCall) so
+   * that the entry's later calls, in this module or a tail-call target or chain stage of the same runtime,
+   * answer in wasm.
    */
   private enter(): void {
-    const clock = this.options.clock;
-    if (clock?.publish !== undefined) {
-      clock.publish(this.timeCell, 0);
-      this.publishedRand = this.timeCell[TimeCell.RAND >>> 2]!;
-    } else this.timeCell[TimeCell.MODE >>> 2] = TimeCellMode.NONE;
+    this.timeCell[TimeCell.MODE >>> 2] = TimeCellMode.NONE;
     this.mtuMemo[MtuMemo.VALID >>> 2] = 0;
   }
 
   /**
    * After wasm returned (or trapped): the clock takes back the generator state a lowered
-   * bpf_get_prandom_u32 advanced; a state wasm left alone is not taken back, as the TS helper (a module
-   * compiled without the lowerings) may have advanced the clock's own meanwhile.
+   * bpf_get_prandom_u32 advanced; a state wasm left alone is not taken back, as the TS helper may have
+   * advanced the clock's own meanwhile.
    */
   private leave(): void {
     const clock = this.options.clock;
-    if (clock?.publish !== undefined && this.timeCell[TimeCell.RAND >>> 2] !== this.publishedRand) clock.absorb?.(this.timeCell, 0);
+    if (clock?.publish !== undefined && this.timeCell[TimeCell.MODE >>> 2] !== TimeCellMode.NONE &&
+      this.timeCell[TimeCell.RAND >>> 2] !== this.publishedRand) clock.absorb?.(this.timeCell, 0);
+  }
+
+  /**
+   * The entry's first clock or prandom helper, with the cell still NONE: publish the clock and answer as
+   * the lowered helper would from then on. ktime / boot / prandom run the TS helper first (prandom's
+   * generator is published after this call advanced it); coarse and jiffies answer from the published
+   * time, so a later call in wasm never reads an earlier tick.
+   */
+  private firstClockCall(id: number, call: TrampolineCall, impl: HelperImpl, clock: Clock): void {
+    const coarse = id === ClockHelperId.KTIME_GET_COARSE_NS;
+    if (coarse || id === ClockHelperId.JIFFIES64) {
+      clock.publish!(this.timeCell, 0);
+      const ns = (BigInt(this.timeCell[(TimeCell.NS >>> 2) + 1]!) << 32n) | BigInt(this.timeCell[TimeCell.NS >>> 2]!);
+      retU64(call, coarse ? ns - (ns % TICK_NS) : ns / TICK_NS);
+    } else {
+      impl(call);
+      clock.publish!(this.timeCell, 0);
+    }
+    this.publishedRand = this.timeCell[TimeCell.RAND >>> 2]!;
   }
 
   private helper(id: number, insn: number, fp: number, ctx: number): number {
@@ -211,6 +234,11 @@ export class JitInstance {
     if (objects !== undefined) {
       const why = helperArgViolation(id, call.regs, new Uint32Array(this.options.memory.buffer), ctx, this.stackTop, objects);
       if (why !== undefined) throw new RuntimeFault(`--harden: helper ${id}: ${why}`, insn, this.name);
+    }
+    const clock = this.options.clock;
+    if (CLOCK_HELPERS.has(id) && clock?.publish !== undefined && this.timeCell[TimeCell.MODE >>> 2] === TimeCellMode.NONE) {
+      this.firstClockCall(id, call, impl, clock);
+      return 0;
     }
     impl(call);
     if (call.pendingTail === undefined) return 0;

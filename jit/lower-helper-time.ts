@@ -1,6 +1,7 @@
 /**
- * The clock helpers in wasm, answered from this CPU's time cell (src/vm/clock.ts TimeCell) that the instance
- * fills from the runtime's Clock before each entry into wasm (jit/instance.ts):
+ * The clock helpers in wasm, answered from this CPU's time cell (src/vm/clock.ts TimeCell), which each entry
+ * into wasm resets to NONE and the entry's first clock helper publishes the runtime's Clock into, through
+ * the trampoline (jit/instance.ts firstClockCall):
  *  - bpf_ktime_get_ns (5), bpf_ktime_get_boot_ns (125): a frozen clock's time (CaptureClock: time stands
  *    still within a frame, so `--clock capture` answers exactly as the TS helpers); a live clock
  *    (WallClock) is read per call through the trampoline, whose TS side writes r0's halves with no BigInt;
@@ -10,17 +11,15 @@
  *  - bpf_get_prandom_u32 (7): the clock's generator (mulberry32, SeededRandom in clock.ts) stepped in wasm
  *    on the state the instance published in the cell and takes back when wasm returns, so the sequence is
  *    the one the TS helper would have produced.
- * A cell whose mode is NONE (a Clock without `publish`) sends every one of them through the trampoline.
+ * A cell whose mode is NONE (not yet published in this entry, or a Clock without `publish`) sends every one
+ * of them through the trampoline.
  */
 import binaryen from 'binaryen';
-import { MULBERRY32_INCREMENT, NS_PER_JIFFY_NUMBER, TimeCell, TimeCellMode } from '../src/vm/clock.js';
+import { ClockHelperId, MULBERRY32_INCREMENT, NS_PER_JIFFY_NUMBER, TimeCell, TimeCellMode } from '../src/vm/clock.js';
 import { Names } from './function-builder.js';
 import type { Expr, LowerContext } from './lower-context.js';
 import { TIME_CELL_OFFSET } from './module-abi.js';
 import { trampolineCall } from './lower-helper-xdp.js';
-
-
-export const TimeHelperId = { KTIME_GET_NS: 5, GET_PRANDOM_U32: 7, JIFFIES64: 118, KTIME_GET_BOOT_NS: 125, KTIME_GET_COARSE_NS: 160 } as const;
 
 const i32 = binaryen.i32;
 const i64 = binaryen.i64;
@@ -32,19 +31,19 @@ export function lowerTimeHelper(ctx: LowerContext, helperId: number, at: number)
   const ns = (): Expr => m.i64.load(TIME_CELL_OFFSET + TimeCell.NS, 8, m.global.get(Names.regs, i32));
   const tick = (): Expr => m.i64.const(BigInt(NS_PER_JIFFY_NUMBER));
   switch (helperId) {
-    case TimeHelperId.KTIME_GET_NS:
-    case TimeHelperId.KTIME_GET_BOOT_NS:
+    case ClockHelperId.KTIME_GET_NS:
+    case ClockHelperId.KTIME_GET_BOOT_NS:
       return m.if(m.i32.eq(mode(), m.i32.const(TimeCellMode.FROZEN)), ns(), trampolineCall(ctx, helperId, at));
-    case TimeHelperId.KTIME_GET_COARSE_NS: {
+    case ClockHelperId.KTIME_GET_COARSE_NS: {
       const t = ctx.tempI64();
       return m.if(m.i32.eqz(mode()), trampolineCall(ctx, helperId, at), m.block(null, [
         m.local.set(t, ns()),
         m.i64.sub(m.local.get(t, i64), m.i64.rem_u(m.local.get(t, i64), tick())),
       ], i64));
     }
-    case TimeHelperId.JIFFIES64:
+    case ClockHelperId.JIFFIES64:
       return m.if(m.i32.eqz(mode()), trampolineCall(ctx, helperId, at), m.i64.div_u(ns(), tick()));
-    case TimeHelperId.GET_PRANDOM_U32:
+    case ClockHelperId.GET_PRANDOM_U32:
       return m.if(m.i32.eqz(mode()), trampolineCall(ctx, helperId, at), mulberry32(ctx));
     default:
       return undefined;

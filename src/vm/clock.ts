@@ -25,7 +25,7 @@ export interface Clock {
   /** Called by the runner before each frame with the frame's capture timestamp (ns since the epoch). */
   enterFrame(captureTsNs: bigint): void;
   /**
-   * Write the clock into a time cell (TimeCell, at u32[i]) before compiled code runs (jit/instance.ts), so
+   * Write the clock into a time cell (TimeCell, at u32[i]) when compiled code first asks it (jit/instance.ts), so
    * the clock helpers answer inside wasm: a frozen clock (time stands still within a frame) its time, which
    * answers all four clock helpers; a live one the time now, from which bpf_ktime_get_coarse_ns and
    * bpf_jiffies64 answer while bpf_ktime_get_ns / boot_ns read the host per call. Absent: the cell says
@@ -54,6 +54,8 @@ export const TimeCell = { MODE: 0, RAND: 4, NS: 8, SIZE: 16 } as const;
 /** mulberry32's increment (SeededRandom.next; jit/lower-helper-time.ts emits the same steps). */
 export const MULBERRY32_INCREMENT = 0x6d2b79f5;
 export const TimeCellMode = { NONE: 0, FROZEN: 1, LIVE: 2 } as const;
+/** The helpers that answer from the time cell once published (uapi `enum bpf_func_id`). */
+export const ClockHelperId = { KTIME_GET_NS: 5, GET_PRANDOM_U32: 7, JIFFIES64: 118, KTIME_GET_BOOT_NS: 125, KTIME_GET_COARSE_NS: 160 } as const;
 
 const TWO_32 = 4294967296;
 

@@ -75,16 +75,22 @@ test('hrtimeHalves splits sec·1e9 + nsec exactly, past 2^53 too', () => {
   }
 });
 
-test('clock helpers on a capture clock answer in wasm exactly as the TS helpers', () => {
+test('clock helpers on a capture clock: the entry\'s first call publishes the clock, later calls answer in wasm, exactly as the TS helpers', () => {
   const clock = new CaptureClock(3);
   const r = rig(clock);
   for (const id of [5, 118, 125, 160]) {
-    const p = r.pair(call(id));
+    const once = r.pair(call(id));
+    // r0 = the second call's answer (in wasm once the first published the cell).
+    const twice = r.pair([callHelper(id), callHelper(id)]);
+    let runs = 0;
     for (const ts of [0n, 1n, 3_999_999n, 4_000_000n, 1_700_000_000_123_456_789n, (1n << 53n) + 12_345n, (1n << 63n) - 1n]) {
       clock.enterFrame(ts);
-      assert.equal(p.lowered(), p.ts(), `helper ${id} at ${ts}`);
+      assert.equal(once.lowered(), once.ts(), `helper ${id} at ${ts}, first call`);
+      assert.equal(twice.lowered(), twice.ts(), `helper ${id} at ${ts}, second call`);
+      runs++;
     }
-    assert.equal(p.calls(), 0, `helper ${id} reached the trampoline`);
+    assert.equal(once.calls(), runs, `helper ${id}: one trampoline call per entry`);
+    assert.equal(twice.calls(), runs, `helper ${id}: the second call reached the trampoline`);
   }
 });
 
@@ -92,40 +98,48 @@ test('bpf_get_prandom_u32 lowered continues the clock\'s generator: the same seq
   for (const clock of [new CaptureClock(42), new WallClock(42)]) {
     const reference = new CaptureClock(42);
     const r = rig(clock);
-    // r0 = the second of two calls in one run, so the state must carry across calls within a run too.
+    // r0 = the second of two calls in one run (the first publishes the generator, the second steps it in wasm).
     const p = r.pair([callHelper(7), callHelper(7)]);
+    let lowered = 0;
     for (let i = 0; i < 50; i++) {
       const useTs = i % 3 === 0;
       const got = useTs ? p.ts() : p.lowered();
+      if (!useTs) lowered++;
       reference.prandomU32();
       assert.equal(got, BigInt(reference.prandomU32()), `run ${i} (${useTs ? 'trampoline' : 'lowered'})`);
     }
     assert.equal(clock.prandomU32(), reference.prandomU32(), 'the clock took the state back');
-    assert.equal(p.calls(), 0);
+    assert.equal(p.calls(), lowered, 'one trampoline call per lowered run');
   }
 });
 
-test('clock helpers on the wall clock: ktime through the trampoline, coarse and jiffies from the time published at entry', () => {
+test('clock helpers on the wall clock: ktime through the trampoline, coarse and jiffies from the time published at the first call', () => {
   const clock = new WallClock(1);
   const r = rig(clock);
   const tick = 1_000_000_000n / BigInt(HZ);
   for (const id of [5, 125]) {
-    const p = r.pair(call(id));
+    const p = r.pair([callHelper(id), callHelper(id)]);
     const before = process.hrtime.bigint();
     const t = p.lowered();
     assert.ok(t >= before && t <= process.hrtime.bigint(), `helper ${id}: ${t} not between reads of the host clock`);
-    assert.equal(p.calls(), 1);
+    assert.equal(p.calls(), 2);
   }
-  const coarse = r.pair(call(160));
-  const jiffies = r.pair(call(118));
-  const before = process.hrtime.bigint();
-  const c = coarse.lowered();
-  const j = jiffies.lowered();
-  const after = process.hrtime.bigint();
-  assert.equal(c % tick, 0n);
-  assert.ok(c >= before - (before % tick) && c <= after, `coarse ${c}`);
-  assert.ok(j >= before / tick && j <= after / tick, `jiffies ${j}`);
-  assert.equal(coarse.calls() + jiffies.calls(), 0);
+  for (const id of [160, 118]) {
+    const once = r.pair(call(id));
+    // The second call (in wasm) minus the first (through the trampoline): the same published time, 0.
+    const delta = r.pair([callHelper(id), insn(0xbf, 6, 0), callHelper(id), insn(0x1f, 0, 6)]);
+    const before = process.hrtime.bigint();
+    const v = once.lowered();
+    const after = process.hrtime.bigint();
+    if (id === 160) {
+      assert.equal(v % tick, 0n);
+      assert.ok(v >= before - (before % tick) && v <= after, `coarse ${v}`);
+    } else {
+      assert.ok(v >= before / tick && v <= after / tick, `jiffies ${v}`);
+    }
+    assert.equal(delta.lowered(), 0n, `helper ${id}: the second call read another time`);
+    assert.equal(once.calls() + delta.calls(), 2, `helper ${id}: one trampoline call per entry`);
+  }
 });
 
 test('clock helpers without a publishing clock keep the trampoline', () => {
