@@ -4,14 +4,16 @@
  *   - `serve`: process spawn → the `listening on` line, with an empty daemon (no config);
  *   - `start-default`: the same for `npm start`'s bundled config (one program attached at start);
  *   - on the empty daemon: POST /v1/programs (upload) and PUT /v1/interfaces/{name}/xdp (attach) — the first
- *     attach (cold), an attach of another program, and re-attaching the first one (module cache hit).
+ *     attach right after `listening on`, an attach of another program, and re-attaching the first one
+ *     (module cache hit);
+ *   - on another empty daemon left idle `--idle-ms` after `listening on` (start-up work done): the first attach.
  * Each given bin (`--bins A,B`: e.g. a baseline checkout's bin/xdpjit.js and this one's) runs `--runs`
  * times, interleaved, so the figures of several builds are measured side by side on the same shared machine;
  * medians per bin, and per figure the ratio of every bin to the first. Writes
  * bench/results/daemon-latency-<ISO time>.json.
  *
  *   node dist/bench/daemon-latency.js [--bins PATH[,PATH...]] [--runs 5] [--workers 2]
- *        [--programs proto_count.o,l4_lb.o]
+ *        [--programs proto_count.o,l4_lb.o] [--idle-ms 4000]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     workers: { type: 'string', default: '2' },
     programs: { type: 'string', default: 'proto_count.o,l4_lb.o' },
+    'idle-ms': { type: 'string', default: '4000' },
   },
 });
 const bins = values.bins!.split(',').map((b) => resolve(b));
@@ -72,6 +75,7 @@ async function timed(url: string, method: string, body: unknown, want: number): 
 }
 
 const common = ['--listen', '127.0.0.1:0', '--workers', values.workers!];
+const serveArgs = ['serve', ...common, '--arena-size', '256M', '--programs-dir', join(REPO, 'programs'), '--pcaps-dir', join(REPO, 'pcaps')];
 const objA = await readFile(join(REPO, 'programs', progA));
 const objB = await readFile(join(REPO, 'programs', progB));
 
@@ -82,8 +86,7 @@ async function oneRun(bin: string): Promise<Figures> {
   const dflt = await startDaemon(bin, ['start-default', ...common]);
   f['startDefaultListenMs'] = dflt.listenMs;
   await stop(dflt);
-  const d = await startDaemon(bin, ['serve', ...common, '--arena-size', '256M',
-    '--programs-dir', join(REPO, 'programs'), '--pcaps-dir', join(REPO, 'pcaps')]);
+  const d = await startDaemon(bin, serveArgs);
   f['serveListenMs'] = d.listenMs;
   try {
     const upA = await timed(`${d.url}/v1/programs?name=a`, 'POST', objA, 201);
@@ -96,6 +99,15 @@ async function oneRun(bin: string): Promise<Figures> {
     f['reattachCachedMs'] = (await timed(`${d.url}/v1/interfaces/lat0/xdp`, 'PUT', { program: upA.json.id }, 200)).ms;
   } finally {
     await stop(d);
+  }
+  const idle = await startDaemon(bin, serveArgs);
+  try {
+    await new Promise((res) => setTimeout(res, Number(values['idle-ms'])));
+    const up = await timed(`${idle.url}/v1/programs?name=a`, 'POST', objA, 201);
+    await timed(`${idle.url}/v1/interfaces`, 'POST', { name: 'lat0', kind: 'pcap' }, 201);
+    f['attachFirstAfterIdleMs'] = (await timed(`${idle.url}/v1/interfaces/lat0/xdp`, 'PUT', { program: up.json.id }, 200)).ms;
+  } finally {
+    await stop(idle);
   }
   return f;
 }
@@ -122,6 +134,7 @@ const result = {
   node: process.version,
   workers: Number(values.workers),
   programs: [progA, progB],
+  idleMs: Number(values['idle-ms']),
   runs,
   bins: bins.map((bin, i) => ({ bin, medianMs: medians[i], ratioToFirst: ratios[i], samples: samples[i] })),
 };
