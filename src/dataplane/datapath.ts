@@ -57,7 +57,14 @@ interface Stage { readonly program: string; readonly key: number; readonly chain
 class Attachment {
   inflight = 0;
   retired = false;
+  private markReleased!: () => void;
+  /**
+   * Resolves once no CPU can run this attachment any more (its programs and counter slots released): only
+   * then may the control plane free what the programs write, e.g. the maps of a deleted object.
+   */
+  readonly released = new Promise<void>((resolve) => { this.markReleased = resolve; });
   constructor(readonly stages: readonly Stage[]) {}
+  release(): void { this.markReleased(); }
   get refs(): readonly StageRef[] {
     return this.stages.map((s) => ({ key: s.key, chainCallActions: s.chainCallActions, counterAddr: s.slot.block.addr }));
   }
@@ -248,7 +255,10 @@ export class Datapath {
     const att = new Attachment(stages);
     this.attachments.set(iface, att);
     for (const job of this.jobs.get(iface) ?? []) job.restage(att);
-    if (old) this.retire(iface, old);
+    if (old) {
+      this.retire(iface, old);
+      await old.released;
+    }
   }
 
   async detach(name: string): Promise<boolean> {
@@ -259,6 +269,7 @@ export class Datapath {
     this.attachments.delete(iface);
     for (const job of this.jobs.get(iface) ?? []) job.restage(null);
     this.retire(iface, old);
+    await old.released;
     return true;
   }
 
@@ -286,6 +297,7 @@ export class Datapath {
         this.region.release(s.slot.block.addr);
       }
     }
+    att.release();
   }
 
   // ── frames ────────────────────────────────────────────────────────────────────────────────────────

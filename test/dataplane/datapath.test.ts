@@ -250,9 +250,13 @@ test('detaching during a replay from memory sends the following frames to the st
     const r = new Replay('r1', dp, p!, 'mem', dp.loadCapture(frames), { speed: 0, loop: 0, clock: 'wall' });
     while (r.status().framesSent === 0) await new Promise((res) => setTimeout(res, 5));
     assert.equal(await dp.detach('p0'), true);
+    // detach resolves only once no CPU can run the program any more (a worker posts a batch's events before
+    // it acknowledges the switch), so the control plane may free the program's maps right after it.
+    const ranBeforeDetachResolved = ranByProgram;
     while (p!.stats.passPackets === 0) await new Promise((res) => setTimeout(res, 5));
     await r.stop();
     assert.ok(ranByProgram > 0, 'the program ran before the detach');
+    assert.equal(ranByProgram, ranBeforeDetachResolved, 'the program still ran after detach resolved');
     assert.equal(ranByProgram + p!.stats.passPackets, r.status().framesSent);
     assert.equal(p!.stats.rxPackets, r.status().framesSent);
   } finally {
