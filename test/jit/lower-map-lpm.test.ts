@@ -1,14 +1,15 @@
 /**
  * The wasm LPM_TRIE lookup (jit/lower-map-lpm.ts) against LpmTrieMap.lookup on the same arena bytes
  * (design.md §2), over random insert / delete sequences with prefixes that share their leading bits, for
- * the IPv4 and IPv6 key sizes, a data size that is not a multiple of 4, and one past the unrolled words.
+ * the IPv4 and IPv6 key sizes, a data size that is not a multiple of 4, and one past the unrolled words; and
+ * with 1,000 prefixes of every length, in both tiers, against the longest stored prefix found by brute force.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Arena } from '../../src/vm/arena.js';
 import { MapFlag, MapType } from '../../src/ebpf/object-spec.js';
-import { LpmTrieMap } from '../../src/vm/maps/lpm-trie.js';
-import { UpdateFlag } from '../../src/vm/maps/map-header.js';
+import { LpmEntry, LpmTrieMap } from '../../src/vm/maps/lpm-trie.js';
+import { UpdateFlag, roundUp } from '../../src/vm/maps/map-header.js';
 import { Errno } from '../../src/vm/maps/errno.js';
 import { HelperId } from '../../jit/module-abi.js';
 import { hex, prng } from '../vm/maps/random.js';
@@ -57,6 +58,54 @@ for (const dataSize of [4, 16, 3, 37]) {
       }
     }
     assert.ok(hits > 100, `only ${hits} lookups matched a prefix: the sequence does not exercise matching`);
+  });
+}
+
+/** The first `len` bits of the data of `a` and `b` (keys: data after 4 bytes) are equal. */
+function samePrefix(a: Uint8Array, b: Uint8Array, len: number): boolean {
+  for (let i = 0; i < len >>> 3; i++) if (a[4 + i] !== b[4 + i]) return false;
+  const rest = len & 7;
+  return rest === 0 || ((a[4 + (len >>> 3)]! ^ b[4 + (len >>> 3)]!) & (0xff << (8 - rest)) & 0xff) === 0;
+}
+
+for (const [dataSize, optimizeLevel] of [[4, 0], [16, 0], [4, 2], [16, 2], [37, 0]] as const) {
+  test(`wasm LPM lookups over 1,000 prefixes of every length equal LpmTrieMap.lookup and the longest stored prefix (data ${dataSize} bytes, tier ${optimizeLevel === 0 ? 1 : 2})`, () => {
+    const arena = Arena.create({ maxBytes: 32 << 20, cpus: 1 });
+    const maxEntries = 1000;
+    const map = LpmTrieMap.create(arena, {
+      name: `lpm${dataSize}`, type: MapType.LPM_TRIE, keySize: 4 + dataSize, valueSize: 8, maxEntries, flags: MapFlag.NO_PREALLOC,
+    });
+    const run = helperRunner(arena, [map.addr], HelperId.MAP_LOOKUP_ELEM, 0, optimizeLevel);
+    const rand = prng(SEED ^ (dataSize * 31 + optimizeLevel));
+    const arg = arena.alloc(1024, 'key');
+    const bits = dataSize * 8;
+    const stored: Uint8Array[] = [];
+    let hits = 0;
+    for (let step = 0; step < 3000; step++) {
+      const op = rand();
+      if (op < 0.35 && stored.length < maxEntries) {
+        const key = randomKey(rand, dataSize, Math.floor(rand() * (bits + 1)));
+        if (map.update(key, new Uint8Array(8).fill(step & 0xff), UpdateFlag.ANY) === 0) stored.push(key);
+      } else if (op < 0.45 && stored.length > 0) {
+        const victim = stored.splice(Math.floor(rand() * stored.length), 1)[0]!;
+        assert.ok([0, -Errno.ENOENT].includes(map.delete(victim)));
+      } else {
+        const len = rand() < 0.8 ? bits : Math.floor(rand() * (bits + 64));
+        const key = randomKey(rand, dataSize, len);
+        arena.u8.set(key, arg);
+        const want = map.lookup(key);
+        assert.equal(run.call(arg, 0n), BigInt(want), `step ${step}, key ${hex(key)}`);
+        // The longest stored prefix within the key's length, by brute force over the stored keys.
+        let longest = -1;
+        for (const k of map.keys()) {
+          const l = new DataView(k.buffer).getUint32(0, true);
+          if (l <= Math.min(len, bits) && l > longest && samePrefix(k, key, l)) longest = l;
+        }
+        assert.equal(want === 0 ? -1 : arena.u32[(want - roundUp(LpmEntry.DATA + dataSize, 8) + LpmEntry.PREFIXLEN) >>> 2], longest, `step ${step}, key ${hex(key)}`);
+        if (want !== 0) hits++;
+      }
+    }
+    assert.ok(hits > 300, `only ${hits} lookups matched a prefix: the sequence does not exercise matching`);
   });
 }
 
