@@ -24,7 +24,8 @@
  *           │   +12 data[key_size - 4]      │ as written (bits past prefixlen kept, as the kernel keeps them)
  *           │   +value_off value            │ value_off = round_up(8 + key_size, 8)
  *  buckets  ├──────────────────────────────┤
- *           │ n_buckets × u32 head          │ first entry address, 0 = empty; n_buckets = pow2 ≥ max_entries
+ *           │ n_buckets × u32 head          │ first entry address, 0 = empty; n_buckets = pow2 ≥ 2 × max_entries
+ *           │                               │ (most heads empty: probing an absent length rarely reads an entry)
  *  below    ├──────────────────────────────┤
  *           │ (data bits + 1) × i32         │ [L] = the longest prefixlen ≤ L that an entry has, or -1
  *  counts   ├──────────────────────────────┤
@@ -103,7 +104,7 @@ export class LpmTrieMap implements BpfMap {
     }
     const valueOff = roundUp(LpmEntry.DATA + dataSize, 8);
     const entrySize = roundUp(valueOff + p.valueSize, 8);
-    const nBuckets = nextPow2(p.maxEntries);
+    const nBuckets = nextPow2(2 * p.maxEntries);
     const bits = dataSize * 8;
     const slots = p.maxEntries * entrySize;
     const indexBytes = 4 * (nBuckets + 2 * (bits + 1));
