@@ -7,7 +7,8 @@
  *  - bpf_redirect (23), redirect.ts: any flag → XDP_ABORTED, else the CPU's RedirectState gets
  *    {IFINDEX, ifindex, 0, 0, 0} and r0 = XDP_REDIRECT (net/core/filter.c bpf_xdp_redirect);
  *  - bpf_redirect_map (51) on a DEVMAP / CPUMAP / XSKMAP (slot-array.ts layout; the header's fields are
- *    constants when the map is known at compile time, else read at run time, other map types → trampoline):
+ *    constants when the map is known at compile time, else read at run time), and on a DEVMAP_HASH known at
+ *    compile time (hash.ts layout: jit/lower-devmap-hash.ts; other map types → trampoline):
  *    flags outside the action bits (and BPF_F_BROADCAST / BPF_F_EXCLUDE_INGRESS for DEVMAP) → XDP_ABORTED;
  *    BROADCAST → {BROADCAST, 0, map, slot value, flags}; an empty slot → state cleared, r0 = flags & 3;
  *    else {kind, ifindex or index, map, slot value, 0} and XDP_REDIRECT (__bpf_xdp_redirect_map);
@@ -25,6 +26,8 @@ import { Errno } from '../src/vm/maps/errno.js';
 import { MapHdr } from '../src/vm/maps/map-header.js';
 import { SlotArrayHdr } from '../src/vm/maps/slot-array.js';
 import { Names } from './function-builder.js';
+import { devmapHashLookup, readDevmapHashLayout } from './lower-devmap-hash.js';
+import { lowerPerMap } from './lower-map-dispatch.js';
 import type { Expr, LowerContext } from './lower-context.js';
 import { REGS_SCRATCH_BYTES } from './module-abi.js';
 
@@ -107,25 +110,59 @@ const SLOT_KIND: ReadonlyMap<number, number> = new Map([
 
 /** The slot-array header fields redirect_map reads: constants when the map is known at compile time, else loads. */
 interface SlotMapFields {
-  readonly map: () => Expr;
   readonly maxEntries: () => Expr;
   readonly present: () => Expr;
   readonly data: () => Expr;
   readonly stride: () => Expr;
 }
 
-function redirectMap(ctx: LowerContext, at: number, u32: Uint32Array): Expr {
+/** The map redirect_map names, and its lookup: the value address of the index (an i32 expression), or 0. */
+interface RedirectTarget {
+  readonly map: () => Expr;
+  readonly lookup: (index: () => Expr) => Expr;
+}
+
+/** The slot's value address when it holds an object (SlotArrayMap.slot: the presence word, read atomically). */
+function slotTarget(ctx: LowerContext, map: () => Expr, f: SlotMapFields): RedirectTarget {
   const { m } = ctx;
-  const mapAddr = ctx.knownMap(1);
-  if (mapAddr !== undefined && mapAddr % 4 === 0) {
-    const hdr = (off: number): number => u32[(mapAddr + off) >>> 2]!;
-    const kind = SLOT_KIND.get(hdr(MapHdr.TYPE));
-    if (kind === undefined) return trampolineCall(ctx, XdpHelperId.REDIRECT_MAP, at);
-    const c = (v: number) => (): Expr => m.i32.const(v | 0);
-    return redirectSlot(ctx, m.i32.const(kind), kind, {
-      map: c(mapAddr), maxEntries: c(hdr(MapHdr.MAX_ENTRIES)), present: c(hdr(SlotArrayHdr.PRESENT)), data: c(hdr(MapHdr.DATA)), stride: c(hdr(MapHdr.VALUE_STRIDE)),
-    });
+  return {
+    map,
+    lookup: (idx) => m.if(m.i32.lt_u(idx(), f.maxEntries()),
+      m.if(m.i32.atomic.load(0, m.i32.add(f.present(), m.i32.shl(idx(), m.i32.const(2)))),
+        m.i32.add(f.data(), m.i32.mul(idx(), f.stride())),
+        m.i32.const(0)),
+      m.i32.const(0)),
+  };
+}
+
+/**
+ * redirect_map specialised per map (jit/lower-map-dispatch.ts: the map known in the block, or one of the
+ * program's maps tested at run time where clang merged the program's calls into one site, as
+ * programs/devmap_flood.c's four calls), any other map through the run-time header read below.
+ */
+function redirectMap(ctx: LowerContext, at: number, u32: Uint32Array): Expr {
+  return lowerPerMap(ctx, (mapAddr) => redirectKnownMap(ctx, mapAddr, u32), () => redirectAnyMap(ctx, at)) ?? redirectAnyMap(ctx, at);
+}
+
+/** redirect_map on the map at `mapAddr`, its header fields constants; undefined for other map types. */
+function redirectKnownMap(ctx: LowerContext, mapAddr: number, u32: Uint32Array): Expr | undefined {
+  const { m } = ctx;
+  if (mapAddr % 4 !== 0) return undefined;
+  const hdr = (off: number): number => u32[(mapAddr + off) >>> 2]!;
+  const c = (v: number) => (): Expr => m.i32.const(v | 0);
+  const devmapHash = readDevmapHashLayout(u32, mapAddr);
+  if (devmapHash !== undefined) {
+    return redirectSlot(ctx, m.i32.const(RedirectKind.IFINDEX), RedirectKind.IFINDEX, { map: c(mapAddr), lookup: (idx) => devmapHashLookup(ctx, devmapHash, idx()) });
   }
+  const kind = SLOT_KIND.get(hdr(MapHdr.TYPE));
+  if (kind === undefined) return undefined;
+  return redirectSlot(ctx, m.i32.const(kind), kind, slotTarget(ctx, c(mapAddr), {
+    maxEntries: c(hdr(MapHdr.MAX_ENTRIES)), present: c(hdr(SlotArrayHdr.PRESENT)), data: c(hdr(MapHdr.DATA)), stride: c(hdr(MapHdr.VALUE_STRIDE)),
+  }));
+}
+
+function redirectAnyMap(ctx: LowerContext, at: number): Expr {
+  const { m } = ctx;
   // A call site reached with several maps (clang merges `bpf_redirect_map(cond ? &a : &b, ...)`): the
   // verifier proved r1 a map pointer, so its header is read at run time; other map types use the trampoline.
   const map = ctx.tempI32();
@@ -142,10 +179,9 @@ function redirectMap(ctx: LowerContext, at: number, u32: Uint32Array): Expr {
         m.if(isType(MapType.XSKMAP), m.i32.const(RedirectKind.XSK), m.i32.const(RedirectKind.NONE))))),
     m.local.set(r0, m.if(m.i32.eqz(m.local.get(kind, i32)),
       trampolineCall(ctx, XdpHelperId.REDIRECT_MAP, at),
-      redirectSlot(ctx, m.local.get(kind, i32), undefined, {
-        map: () => m.local.get(map, i32), maxEntries: field(MapHdr.MAX_ENTRIES), present: field(SlotArrayHdr.PRESENT),
-        data: field(MapHdr.DATA), stride: field(MapHdr.VALUE_STRIDE),
-      }))),
+      redirectSlot(ctx, m.local.get(kind, i32), undefined, slotTarget(ctx, () => m.local.get(map, i32), {
+        maxEntries: field(MapHdr.MAX_ENTRIES), present: field(SlotArrayHdr.PRESENT), data: field(MapHdr.DATA), stride: field(MapHdr.VALUE_STRIDE),
+      })))),
     m.local.get(r0, i64),
   ], i64);
 }
@@ -154,7 +190,7 @@ function redirectMap(ctx: LowerContext, at: number, u32: Uint32Array): Expr {
  * __bpf_xdp_redirect_map over a slot array: `kindExpr` is the RedirectKind (an i32 expression), `kind` the
  * same when known at compile time (undefined: decided at run time).
  */
-function redirectSlot(ctx: LowerContext, kindExpr: Expr, kind: number | undefined, f: SlotMapFields): Expr {
+function redirectSlot(ctx: LowerContext, kindExpr: Expr, kind: number | undefined, f: RedirectTarget): Expr {
   const { m } = ctx;
   const r0 = ctx.tempI64();
   const index = ctx.tempI32();
@@ -166,12 +202,7 @@ function redirectSlot(ctx: LowerContext, kindExpr: Expr, kind: number | undefine
   const isIfindex = (): Expr => (kind === undefined ? m.i32.eq(m.local.get(kindL, i32), m.i32.const(RedirectKind.IFINDEX)) : m.i32.const(kind === RedirectKind.IFINDEX ? 1 : 0));
   // Flags the map type allows: the action bits, and for device maps BROADCAST / EXCLUDE_INGRESS.
   const allowed = m.i64.extend_u(m.select(isIfindex(), m.i32.const(ACTION_MASK | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS), m.i32.const(ACTION_MASK)));
-  // The slot's value address when it holds an object (SlotArrayMap.slot: the presence word, read atomically).
-  const lookup = m.if(m.i32.lt_u(idx(), f.maxEntries()),
-    m.if(m.i32.atomic.load(0, m.i32.add(f.present(), m.i32.shl(idx(), m.i32.const(2)))),
-      m.i32.add(f.data(), m.i32.mul(idx(), f.stride())),
-      m.i32.const(0)),
-    m.i32.const(0));
+  const lookup = f.lookup(idx);
   const target = kind === undefined
     ? m.if(isIfindex(), m.i32.load(0, 4, val()), idx())
     : kind === RedirectKind.IFINDEX ? m.i32.load(0, 4, val()) : idx();

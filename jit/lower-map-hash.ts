@@ -34,8 +34,13 @@ const C2 = 0x1b873593 | 0;
 const BPF_NOEXIST = 1n;
 const BPF_EXIST = 2n;
 
-/** Statements leaving keyHash(key, 0, key_size, seed) (key-hash.ts) in local `h`; `k` is i32 scratch. */
-export function keyHashStatements(m: IrBuilder, l: HashLayout, key: () => Expr, h: number, k: number): Expr[] {
+/**
+ * Statements leaving keyHash(key, 0, key_size, seed) (key-hash.ts) in local `h`; `k` is i32 scratch. `word(w)`
+ * gives the key's w-th little-endian u32 (default: loaded from the key's address; a key passed by value, as
+ * bpf_redirect_map's u32 index, gives it directly).
+ */
+export function keyHashStatements(m: IrBuilder, l: Pick<HashLayout, 'keySize' | 'seed'>, key: () => Expr, h: number, k: number,
+  word: (w: number) => Expr = (w) => m.i32.load(w * 4, 1, key())): Expr[] {
   const hv = (): Expr => m.local.get(h, i32);
   const kv = (): Expr => m.local.get(k, i32);
   const mixK = (): Expr[] => [
@@ -47,7 +52,7 @@ export function keyHashStatements(m: IrBuilder, l: HashLayout, key: () => Expr, 
   const body: Expr[] = [m.local.set(h, m.i32.const(l.seed | 0))];
   const words = l.keySize >>> 2;
   for (let w = 0; w < words; w++) {
-    body.push(m.local.set(k, m.i32.load(w * 4, 1, key())), ...mixK());
+    body.push(m.local.set(k, word(w)), ...mixK());
     body.push(m.local.set(h, m.i32.rotl(hv(), m.i32.const(13))));
     body.push(m.local.set(h, m.i32.add(m.i32.mul(hv(), m.i32.const(5)), m.i32.const(0xe6546b64 | 0))));
   }

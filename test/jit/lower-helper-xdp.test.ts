@@ -167,13 +167,17 @@ test('bpf_redirect_map lowered on DEVMAP, CPUMAP and XSKMAP: slots, empty slots,
   }
 });
 
-test('bpf_redirect_map on a DEVMAP_HASH goes through the TS helper, whether or not the map is known', () => {
+test('bpf_redirect_map on a DEVMAP_HASH lowered in wasm (bucket chains walked), whether or not the map is known', () => {
   const f = fixture();
   const map = HashMap.create(f.arena, { name: 'dh', type: MapType.DEVMAP_HASH, keySize: 4, valueSize: 4, maxEntries: 8, flags: 0 }, false, 1);
   f.maps.set(map.addr, map);
-  assert.equal(map.write(new Uint8Array([100, 0, 0, 0]), [new Uint8Array([1, 0, 0, 0])], 0), 0);
-  for (const index of [100n, 101n]) {
-    for (const unknown of [false, true]) assert.equal(compare(f, XdpHelperId.REDIRECT_MAP, { len: 64 }, [0n, index, 2n, 0n, 0n], map, unknown), 1);
+  // 8 keys in 8 buckets: some share a chain; 101 and 0xffffffff are absent.
+  const keys = [100, 0, 7, 8, 64, 255, 256, 0x7fffffff];
+  for (const k of keys) assert.equal(map.write(new Uint8Array(new Uint32Array([k]).buffer), [new Uint8Array([k & 0xff, 1, 0, 0])], 0), 0);
+  for (const index of [...keys.map(BigInt), 101n, 0xffffffffn, 0x1_0000_0064n]) {
+    for (const flags of [0n, 2n, 8n, 10n, 24n, 1n << 40n]) {
+      for (const unknown of [false, true]) assert.equal(compare(f, XdpHelperId.REDIRECT_MAP, { len: 64 }, [0n, index, flags, 0n, 0n], map, unknown), 0);
+    }
   }
 });
 

@@ -2,7 +2,8 @@
  * The redirect fields of the frame descriptor (arena-layout.ts Desc.REDIRECT_*: the kernel's bpf_redirect_info
  * as __bpf_xdp_redirect_map leaves it) written identically by the interpreter and the JIT, each through the
  * data plane's processor (runtime-processor.ts): a program calls bpf_redirect_map with the index and flags the
- * frame's first two bytes give, on a DEVMAP (known map: lowered in wasm) and a DEVMAP_HASH (TS helper).
+ * frame's first two bytes give, on a DEVMAP and a DEVMAP_HASH (known maps: both lowered in wasm, the hash
+ * one walking bucket chains: jit/lower-devmap-hash.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,7 +41,7 @@ const CASES: readonly (readonly [number, number])[] = [
 
 const le32 = (v: number): Uint8Array => new Uint8Array(new Uint32Array([v]).buffer);
 
-async function runEngine(engine: 'interp' | 'jit', mapName: string): Promise<{ fields: number[][]; values: Map<number, number> }> {
+async function runEngine(engine: 'interp' | 'jit', mapName: string, cases: readonly (readonly [number, number])[] = CASES, extraKeys: readonly number[] = []): Promise<{ fields: number[][]; values: Map<number, number> }> {
   const arena = Arena.create({ maxBytes: 32 << 20, cpus: 1 });
   const maps = [
     mapSpec('devs', MapType.DEVMAP, 4, 8, 8),
@@ -52,12 +53,14 @@ async function runEngine(engine: 'interp' | 'jit', mapName: string): Promise<{ f
     assert.equal(m.write(le32(0), [new Uint8Array([5, 0, 0, 0, 0, 0, 0, 0])], 0), 0);
     assert.equal(m.write(le32(3), [new Uint8Array([6, 0, 0, 0, 0, 0, 0, 0])], 0), 0);
   }
+  const hash = rt.maps.get('devs_hash')!;
+  for (const k of extraKeys) assert.equal(hash.write(le32(k), [new Uint8Array([k & 0xff, 0, 0, 0, 0, 0, 0, 0])], 0), 0);
   const proc = await createProcessor(arena.memory, { runtime: rt.describe(), entry: 'prog', engine, harden: false, seed: 1 }, 0);
-  const n = CASES.length;
+  const n = cases.length;
   const descs = arena.alloc(n * DESC_SIZE, 'descs');
   const slots = arena.alloc(n * FRAME_SLOT_SIZE, 'slots');
   const u32 = arena.u32;
-  CASES.forEach(([index, flags], i) => {
+  cases.forEach(([index, flags], i) => {
     const d = descs + i * DESC_SIZE;
     const data = slots + i * FRAME_SLOT_SIZE + XDP_PACKET_HEADROOM;
     arena.u8.set([index, flags, ...new Array<number>(62).fill(0)], data);
@@ -73,7 +76,7 @@ async function runEngine(engine: 'interp' | 'jit', mapName: string): Promise<{ f
   proc.runBatch(0, descs, n, null);
   const m = rt.maps.get(mapName)!;
   const values = new Map<number, number>([[m.addr, -1], [m.lookup(le32(0), 0), 0], [m.lookup(le32(3), 0), 3]]);
-  const fields = CASES.map((_, i) => [Desc.ACTION, Desc.REDIRECT_KIND, Desc.REDIRECT_TARGET, Desc.REDIRECT_MAP, Desc.REDIRECT_VALUE, Desc.REDIRECT_FLAGS]
+  const fields = cases.map((_, i) => [Desc.ACTION, Desc.REDIRECT_KIND, Desc.REDIRECT_TARGET, Desc.REDIRECT_MAP, Desc.REDIRECT_VALUE, Desc.REDIRECT_FLAGS]
     .map((off) => u32[(descs + i * DESC_SIZE + off) >>> 2]!)
     // Addresses differ between arenas: name them (map → -1, slot k's value → k) so both engines compare.
     .map((v, k) => (k >= 3 && k <= 4 && values.has(v) ? -100 + values.get(v)! : v)));
@@ -101,3 +104,14 @@ for (const mapName of ['devs', 'devs_hash']) {
     ]);
   });
 }
+
+test('bpf_redirect_map on a full DEVMAP_HASH: every key found through its bucket chain, absent ones empty, in both engines', async () => {
+  // 8 entries in 8 buckets: some chains hold several entries; keys 200..203 are absent (XDP_PASS).
+  const extra = [9, 17, 130, 255, 64, 77];
+  const cases = [0, 3, ...extra, 200, 201, 202, 203].map((k) => [k, 2] as const);
+  const interp = await runEngine('interp', 'devs_hash', cases, extra);
+  const jit = await runEngine('jit', 'devs_hash', cases, extra);
+  assert.deepEqual(jit.fields, interp.fields);
+  const targets = interp.fields.map((f) => (f[0] === XdpAction.REDIRECT ? f[2] : -1));
+  assert.deepEqual(targets, [5, 6, ...extra, -1, -1, -1, -1]);
+});
