@@ -30,7 +30,7 @@ import type { TailCallLowering } from './tail-call-table.js';
 
 /** Module-level names the function bodies refer to. */
 export const Names = {
-  helper: 'helper', tailCall: 'tail_call', stackTop: 'stack_top', regs: 'regs', cpu: 'cpu', redirect: 'redirect', ctx: 'ctx',
+  helper: 'helper', clockNow: 'clock_now', tailCall: 'tail_call', stackTop: 'stack_top', regs: 'regs', cpu: 'cpu', redirect: 'redirect', ctx: 'ctx',
 } as const;
 
 /** r1..r5 and r10. */

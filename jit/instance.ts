@@ -10,7 +10,7 @@ import { ENGINE_PRIVATE, REDIRECT_STATE, STACK_FRAME_SIZE, cpuRegion, stackTop }
 import type { CompiledProgram } from './compile.js';
 import { Wasm, type WasmMemory, type WasmTable } from './wasm-api.js';
 import {
-  MAX_CALL_DEPTH, MTU_MEMO_OFFSET, MtuMemo, REGS_SCRATCH_BYTES, TAIL_CALL_COUNT_OFFSET, TIME_CELL_OFFSET, subProgramExport,
+  MAX_CALL_DEPTH, MTU_MEMO_OFFSET, MtuMemo, REGS_SCRATCH_BYTES, TAIL_CALL_COUNT_OFFSET, TIME_CELL_OFFSET, WALL_NS_OFFSET, subProgramExport,
 } from './module-abi.js';
 import { ClockHelperId, NS_PER_JIFFY_NUMBER, TimeCell, TimeCellMode, type Clock } from '../src/vm/clock.js';
 import { retU64 } from '../src/vm/helpers/helper-env.js';
@@ -90,6 +90,8 @@ export class JitInstance {
   private readonly calls: TrampolineCall[];
   private readonly counter: Uint32Array;
   private readonly timeCell: Uint32Array;
+  /** The u64 clock_now writes (module-abi.ts WALL_NS_OFFSET). */
+  private readonly wallNs: Uint32Array;
   private readonly mtuMemo: Uint32Array;
   /** The generator state `enter` published into the time cell. */
   private publishedRand = 0;
@@ -104,6 +106,7 @@ export class JitInstance {
       new TrampolineCall(this, new Uint32Array(buffer, regs + d * REGS_SCRATCH_BYTES, 22), options.cpu));
     this.counter = new Uint32Array(buffer, regs + TAIL_CALL_COUNT_OFFSET, 1);
     this.timeCell = new Uint32Array(buffer, regs + TIME_CELL_OFFSET, TimeCell.SIZE >>> 2);
+    this.wallNs = new Uint32Array(buffer, regs + WALL_NS_OFFSET, 2);
     this.mtuMemo = new Uint32Array(buffer, regs + MTU_MEMO_OFFSET, MtuMemo.SIZE >>> 2);
     const env: Record<string, unknown> = {
       memory: options.memory,
@@ -112,6 +115,7 @@ export class JitInstance {
       cpu: new Wasm.Global({ value: 'i32', mutable: false }, options.cpu),
       redirect: new Wasm.Global({ value: 'i32', mutable: false }, options.redirect ?? cpuRegion(options.cpu) + REDIRECT_STATE),
       helper: (id: number, insn: number, fp: number, ctx: number): number => this.helper(id, insn, fp >>> 0, ctx >>> 0),
+      clock_now: (id: number): void => this.clockNow(id),
     };
     if (compiled.usesProgTable) env['progs'] = options.progTable ?? new Wasm.Table({ element: 'anyfunc', initial: 0 });
     if (compiled.blindKey !== undefined) env['blind'] = new Wasm.Global({ value: 'i64', mutable: false }, compiled.blindKey);
@@ -218,6 +222,20 @@ export class JitInstance {
       clock.publish!(this.timeCell, 0);
     }
     this.publishedRand = this.timeCell[TimeCell.RAND >>> 2]!;
+  }
+
+  /**
+   * `clock_now`: a live clock read for a lowered bpf_ktime_get_ns / boot_ns (the cell says LIVE, so the clock
+   * published and has the *Into readers; jit/lower-helper-time.ts), as the TS helpers read it.
+   */
+  private clockNow(id: number): void {
+    const clock = this.options.clock!;
+    const boot = id === ClockHelperId.KTIME_GET_BOOT_NS;
+    const into = boot ? clock.bootInto : clock.monotonicInto;
+    if (into !== undefined) return into.call(clock, this.wallNs, 0);
+    const ns = boot ? clock.bootNs() : clock.monotonicNs();
+    this.wallNs[0] = Number(ns & 0xffffffffn);
+    this.wallNs[1] = Number((ns >> 32n) & 0xffffffffn);
   }
 
   private helper(id: number, insn: number, fp: number, ctx: number): number {

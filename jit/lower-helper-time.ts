@@ -4,7 +4,9 @@
  * the trampoline (jit/instance.ts firstClockCall):
  *  - bpf_ktime_get_ns (5), bpf_ktime_get_boot_ns (125): a frozen clock's time (CaptureClock: time stands
  *    still within a frame, so `--clock capture` answers exactly as the TS helpers); a live clock
- *    (WallClock) is read per call through the trampoline, whose TS side writes r0's halves with no BigInt;
+ *    (WallClock) is read per call through the `clock_now` import (module-abi.ts: it writes the time's u32
+ *    halves at regs + WALL_NS_OFFSET, read back as one i64): the host read the TS helper does, without the
+ *    trampoline's register spill and helper dispatch;
  *  - bpf_ktime_get_coarse_ns (160), bpf_jiffies64 (118): the published time rounded down to a tick /
  *    divided by the tick (clock.ts: HZ), as the kernel's tick-updated coarse clock and jiffies are; for a
  *    frozen clock exactly the TS helpers' answer.
@@ -18,7 +20,7 @@ import binaryen from 'binaryen';
 import { ClockHelperId, MULBERRY32_INCREMENT, NS_PER_JIFFY_NUMBER, TimeCell, TimeCellMode } from '../src/vm/clock.js';
 import { Names } from './function-builder.js';
 import type { Expr, LowerContext } from './lower-context.js';
-import { TIME_CELL_OFFSET } from './module-abi.js';
+import { TIME_CELL_OFFSET, WALL_NS_OFFSET } from './module-abi.js';
 import { trampolineCall } from './lower-helper-xdp.js';
 
 const i32 = binaryen.i32;
@@ -33,7 +35,11 @@ export function lowerTimeHelper(ctx: LowerContext, helperId: number, at: number)
   switch (helperId) {
     case ClockHelperId.KTIME_GET_NS:
     case ClockHelperId.KTIME_GET_BOOT_NS:
-      return m.if(m.i32.eq(mode(), m.i32.const(TimeCellMode.FROZEN)), ns(), trampolineCall(ctx, helperId, at));
+      return m.if(m.i32.eq(mode(), m.i32.const(TimeCellMode.FROZEN)), ns(),
+        m.if(m.i32.eq(mode(), m.i32.const(TimeCellMode.LIVE)), m.block(null, [
+          m.call(Names.clockNow, [m.i32.const(helperId)], binaryen.none),
+          m.i64.load(WALL_NS_OFFSET, 8, m.global.get(Names.regs, i32)),
+        ], i64), trampolineCall(ctx, helperId, at)));
     case ClockHelperId.KTIME_GET_COARSE_NS: {
       const t = ctx.tempI64();
       return m.if(m.i32.eqz(mode()), trampolineCall(ctx, helperId, at), m.block(null, [

@@ -15,6 +15,9 @@
  *                   registers in the scratch of fp's depth; returns 1 when the helper requested a tail call
  *   blind      i64  --harden only: the constant-blinding key; every immediate is emitted as (imm ^ key) ^ blind
  *                   (jit/harden.ts), the key kept in CompiledProgram.blindKey
+ *   clock_now(id i32)
+ *                   a live clock's time now for clock helper `id` (bpf_ktime_get_ns / boot_ns), as u64 halves at
+ *                   regs + WALL_NS_OFFSET (jit/lower-helper-time.ts): no trampoline, no BigInt
  *   tail_call(fp i32, ctx i32) → i64
  *                   run the tail-call target the last helper named, on the same ctx and frame; its r0 is the
  *                   returning program's r0 (only imported when the program calls bpf_tail_call)
@@ -36,6 +39,8 @@ export const REGS_SCRATCH_BYTES = 88;
 export const MAX_CALL_DEPTH = 8;
 /** Offset from `regs` of the u32 tail-call counter (MAX_TAIL_CALL_CNT is checked by the helper). */
 export const TAIL_CALL_COUNT_OFFSET = MAX_CALL_DEPTH * REGS_SCRATCH_BYTES;
+/** Offset from `regs` of the u64 clock_now writes (in the gap after the tail-call counter, 8-byte aligned). */
+export const WALL_NS_OFFSET = TAIL_CALL_COUNT_OFFSET + 8;
 /** Offset from `regs` of the CPU's time cell (src/vm/clock.ts TimeCell; jit/lower-helper-time.ts). */
 export const TIME_CELL_OFFSET = TAIL_CALL_COUNT_OFFSET + 64;
 /** Offset from `regs` of the check_mtu memo (jit/lower-helper-net.ts), past the time cell. */

@@ -108,6 +108,7 @@ function buildStages(
   w.importGlobal(Names.cpu, 'cpu', i32);
   w.importGlobal(Names.redirect, 'redirect', i32);
   w.importFunction(Names.helper, 'helper', [i32, i32, i32, i32], i32);
+  w.importFunction(Names.clockNow, 'clock_now', [i32], binaryen.none);
   if (options.harden !== undefined) w.importGlobal(BLIND_GLOBAL, BLIND_GLOBAL, i64);
   const usesTailCall = stages.some((s) => callsTailCall(s.insns));
   if (usesTailCall) w.importFunction(Names.tailCall, 'tail_call', [i32, i32], i64);

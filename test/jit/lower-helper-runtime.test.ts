@@ -113,16 +113,20 @@ test('bpf_get_prandom_u32 lowered continues the clock\'s generator: the same seq
   }
 });
 
-test('clock helpers on the wall clock: ktime through the trampoline, coarse and jiffies from the time published at the first call', () => {
+test('clock helpers on the wall clock: ktime after the first call through the clock_now import, coarse and jiffies from the time published at the first call', () => {
   const clock = new WallClock(1);
   const r = rig(clock);
   const tick = 1_000_000_000n / BigInt(HZ);
   for (const id of [5, 125]) {
     const p = r.pair([callHelper(id), callHelper(id)]);
+    // r0 = the second read minus the first: the host clock moved forward (or not), never back.
+    const delta = r.pair([callHelper(id), insn(0xbf, 6, 0), callHelper(id), insn(0x1f, 0, 6)]);
     const before = process.hrtime.bigint();
     const t = p.lowered();
     assert.ok(t >= before && t <= process.hrtime.bigint(), `helper ${id}: ${t} not between reads of the host clock`);
-    assert.equal(p.calls(), 2);
+    const d = delta.lowered();
+    assert.ok(d >= 0n && d < 1_000_000_000n, `helper ${id}: second read - first = ${d}`);
+    assert.equal(p.calls() + delta.calls(), 2, `helper ${id}: only the entry's first call takes the trampoline`);
   }
   for (const id of [160, 118]) {
     const once = r.pair(call(id));
