@@ -105,6 +105,10 @@ class FunctionLowering implements LowerContext {
   /** Under --harden: the base register's object kind at each memory instruction. */
   private readonly provenance: Map<number, PointerKind> | undefined;
 
+  get hardened(): boolean {
+    return this.options.harden !== undefined;
+  }
+
   imm64(value: bigint): Expr {
     const h = this.options.harden;
     return h === undefined ? this.m.i64.const(value) : blind64(this, h, value);

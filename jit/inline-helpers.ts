@@ -14,7 +14,8 @@
  *    (jit/lower-map-helpers.ts);
  *  - the XDP helpers of jit/lower-helper-xdp.ts (redirect, redirect_map, adjust_head/meta/tail, buff_len,
  *    load/store_bytes) and the QUEUE / STACK helpers of jit/lower-helper-queue.ts (push, pop, peek);
- *  - lookups in an ARRAY_OF_MAPS, and in a map known only at run time (jit/lower-helper-map.ts).
+ *  - lookups in an ARRAY_OF_MAPS, and in a map known only at run time (jit/lower-helper-map.ts);
+ *  - bpf_csum_diff outside hardened modules (jit/lower-helper-csum.ts).
  * "Known at compile time" means r1 was loaded by an LD_IMM64 src=1 earlier in the same basic block, which
  * is how clang emits most map helper calls; a call site several of the program's maps reach tests r1
  * against each of them at run time (jit/lower-map-dispatch.ts).
@@ -35,13 +36,14 @@ import { lpmLookup } from './lower-map-lpm.js';
 import { lowerPerMap } from './lower-map-dispatch.js';
 import { keyEquals, keyHashStatements } from './lower-map-hash.js';
 import { lowerMapHelper } from './lower-map-helpers.js';
+import { lowerCsumHelper } from './lower-helper-csum.js';
 
 /** Inline helpers specialised on the maps whose headers `u32` (a view of the arena) holds. */
 export function createInlineHelpers(u32: Uint32Array): InlineHelper {
   return (ctx, helperId, at) => {
     if (helperId === HelperId.GET_SMP_PROCESSOR_ID) return ctx.m.i64.extend_u(ctx.m.global.get(Names.cpu, binaryen.i32));
     if (helperId !== HelperId.MAP_LOOKUP_ELEM) return lowerXdpHelper(ctx, helperId, at, u32) ?? lowerQueueHelper(ctx, helperId, u32) ?? lowerCallbackHelper(ctx, helperId, at, u32) ?? lowerRuntimeHelper(ctx, helperId, at, u32)
-      ?? lowerMapHelper(ctx, helperId, at, u32);
+      ?? lowerMapHelper(ctx, helperId, at, u32) ?? lowerCsumHelper(ctx, helperId);
     return lowerPerMap(ctx, (mapAddr) => lookupIn(ctx, u32, mapAddr), () => lowerDynamicLookup(ctx, at)) ?? lowerDynamicLookup(ctx, at);
   };
 }

@@ -18,6 +18,11 @@ export interface LowerContext {
   readonly m: IrBuilder;
   readonly module: ModuleSink;
   readonly program: string;
+  /**
+   * The module is built with `--harden`: a lowering that reads or writes memory a helper argument names keeps
+   * the trampoline there, where the runtime checks the argument first (jit/harden-helper-args.ts).
+   */
+  readonly hardened: boolean;
   /** The i64 value of eBPF register `reg` (r0..r10). */
   get(reg: number): Expr;
   /** Assign register `reg` (an i64 expression); returns the statement. */
