@@ -14,6 +14,7 @@ import { MapType, mapTypeName } from '../ebpf/object-spec.js';
 import { XdpAction } from '../ebpf/opcodes.js';
 import { programKindOf } from '../ebpf/loader-programs.js';
 import { devmapWrittenProgram } from '../vm/maps/devmap-value.js';
+import { CPUMAP_MAX_QSIZE, cpumapWrittenProgram } from '../vm/maps/cpumap-value.js';
 import type { DevmapProgram } from '../dataplane/devmap-delivery.js';
 import { Datapath, InterfaceExistsError, NoSuchInterfaceError, type StageSpec, type XskConsumer } from '../dataplane/datapath.js';
 import type { InterfaceSpec, NetInterface } from '../dataplane/interfaces.js';
@@ -106,6 +107,7 @@ export class ControlPlane {
 
   constructor(private readonly d: ControlPlaneDeps) {
     d.datapath.devmap.programs = (id) => this.devmapProgram(id);
+    d.datapath.cpumap.programs = (id) => this.devmapProgram(id, 'xdp/cpumap');
   }
 
   // ── programs ──────────────────────────────────────────────────────────────────────────────────────
@@ -193,12 +195,13 @@ export class ControlPlane {
   }
 
   /**
-   * The devmap program a struct bpf_devmap_val names (devmap-value.ts): program id `id`'s first
-   * SEC("xdp/devmap") entry, run under the JIT (the interpreter when the JIT is unavailable).
+   * The devmap (or cpumap) program a struct bpf_devmap_val (bpf_cpumap_val) names (devmap-value.ts,
+   * cpumap-value.ts): program id `id`'s first SEC("xdp/devmap") (SEC("xdp/cpumap")) entry, run under the JIT
+   * (the interpreter when the JIT is unavailable).
    */
-  private devmapProgram(id: number): DevmapProgram | undefined {
+  private devmapProgram(id: number, kind: 'xdp/devmap' | 'xdp/cpumap' = 'xdp/devmap'): DevmapProgram | undefined {
     const p = this.programs.get(String(id));
-    const entry = p?.obj.programs.find((x) => programKindOf(x.section) === 'xdp/devmap');
+    const entry = p?.obj.programs.find((x) => programKindOf(x.section) === kind);
     if (!p || !entry) return undefined;
     return {
       token: p, label: `${p.name}/${entry.name}`,
@@ -449,8 +452,24 @@ export class ControlPlane {
       throw badRequest('give value (hex) or values (hex per CPU)');
     }
     const flag = flags === 'noexist' ? UpdateFlag.NOEXIST : flags === 'exist' ? UpdateFlag.EXIST : UpdateFlag.ANY;
+    if (p.type === MapType.CPUMAP) this.checkCpumapProgram(m, key, values[0]!, flag, keyHex);
     this.checkErrno(m.map.write(key, values, flag), m, keyHex);
     await this.persistMap(m);
+  }
+
+  /**
+   * cpumap.c cpu_map_update_elem: once the flags, the key, qsize and the CPU passed (the map's own errors,
+   * slot-array.ts), __cpu_map_load_bpf_program refuses an fd that is not an XDP program with
+   * expected_attach_type BPF_XDP_CPUMAP (-EINVAL); qsize 0 empties the slot without looking at the fd.
+   */
+  private checkCpumapProgram(m: MapRecord, key: Uint8Array, value: Uint8Array, flag: number, keyHex: string): void {
+    const p = m.map.params;
+    const prog = cpumapWrittenProgram(value, p.valueSize);
+    const cpu = new DataView(key.buffer, key.byteOffset).getUint32(0, true);
+    const qsize = new DataView(value.buffer, value.byteOffset).getUint32(0, true);
+    const mapAccepts = flag !== UpdateFlag.NOEXIST && flag <= UpdateFlag.EXIST && cpu < p.maxEntries && cpu < this.d.datapath.cpus && qsize <= CPUMAP_MAX_QSIZE;
+    if (prog === 0 || qsize === 0 || !mapAccepts || this.devmapProgram(prog, 'xdp/cpumap')) return;
+    throw badRequest(`map '${m.name}': program ${prog} is not a loaded program with an xdp/cpumap section`, { map: m.name, key: keyHex, errno: Errno.EINVAL });
   }
 
   async deleteEntry(id: string, keyHex: string): Promise<void> {

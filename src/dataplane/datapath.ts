@@ -8,6 +8,8 @@
  *   TX       → out of the same interface
  *   REDIRECT → out of the ifindex the program named (bpf_redirect); DEVMAP / DEVMAP_HASH targets, broadcasts
  *              and devmap programs as devmap-delivery.ts does; errors counted by reason;
+ *              a CPUMAP slot → the target CPU's worker and its cpumap program (cpumap-delivery.ts), then
+ *              this interface's stack side;
  *              an XSKMAP slot → the consumers attached to that interface queue (attachXsk), else dropped
  *   ABORTED, unknown, engine faults → dropped; the worker counted an exception
  *
@@ -24,6 +26,7 @@ import { BATCH_FINAL_STAGE, BATCH_SIZE, BATCH_SLOTS, BATCH_TS, type StageRef } f
 import { CounterBlock, Counter, ACTION_LABELS, REDIRECT_ERROR_REASONS, counterBlockSize, type RedirectErrorReason } from './counters.js';
 import { CpuPool } from './cpu-pool.js';
 import { DevmapDelivery, type DevmapPort } from './devmap-delivery.js';
+import { CpumapDelivery, type CpumapPort } from './cpumap-delivery.js';
 import { queueForHash, rssHash } from './flow-hash.js';
 import { outputFrame, placeFrags, type CaptureHeap } from './frame-frags.js';
 import type { ArenaMemory, ProcessorEvent, ProcessorRecipe } from './frame-processor.js';
@@ -140,6 +143,8 @@ export class Datapath {
   private readonly xskConsumers = new Map<string, Set<XskConsumer>>();
   /** DEVMAP / DEVMAP_HASH delivery: broadcasts and devmap programs (its `programs` resolver is the daemon's). */
   readonly devmap: DevmapDelivery;
+  /** CPUMAP delivery: cpumap programs on the target CPU's worker (its `programs` resolver is the daemon's). */
+  readonly cpumap: CpumapDelivery;
   /** Where program events go (the daemon's SSE bus). */
   onEvent: ((e: ProcessorEvent & { readonly program: string }) => void) | null = null;
 
@@ -150,6 +155,9 @@ export class Datapath {
     this.region = new RegionAllocator(opts.regionBase, opts.regionSize);
     this.pool = new CpuPool(opts.memory, opts.cpus, this.region);
     this.devmap = new DevmapDelivery({
+      memory: opts.memory, cpus: opts.cpus, pool: this.pool, allocCounters: (size) => this.region.alloc(size), onEvent: (e) => this.onEvent?.(e),
+    });
+    this.cpumap = new CpumapDelivery({
       memory: opts.memory, cpus: opts.cpus, pool: this.pool, allocCounters: (size) => this.region.alloc(size), onEvent: (e) => this.onEvent?.(e),
     });
     this.captureHeap = opts.captureHeap ?? { alloc: (size) => this.region.alloc(size), free: (addr) => this.region.release(addr) };
@@ -505,6 +513,13 @@ export class Datapath {
       error: (reason) => this.redirectError(stage, cpu, reason),
     };
     if (this.devmap.redirect(cpu, d << 2, frame, port)) return;
+    // CPUMAP: to the target CPU's worker and its cpumap program, then the receiving interface's stack side.
+    const cpuPort: CpumapPort = {
+      toStack: (f) => this.toStack(iface, f, tsNs),
+      redirect: (on, desc, f, block) => this.redirect(iface, desc >>> 2, new Uint32Array(this.memory.buffer), f, tsNs, { ...stage, slot: { block, refs: 1 } }, on),
+      error: port.error,
+    };
+    if (this.cpumap.redirect(d << 2, frame, cpuPort)) return;
     const target = u32[d + (Desc.REDIRECT_TARGET >> 2)]!;
     switch (u32[d + (Desc.REDIRECT_KIND >> 2)]) {
       case RedirectKind.IFINDEX: {
@@ -513,11 +528,6 @@ export class Datapath {
         this.transmit(this.byIndex.get(target)!, frame, tsNs, stage, cpu);
         return;
       }
-      // CPUMAP: the frame continues to the stack of the receiving interface on the target CPU.
-      case RedirectKind.CPU:
-        if (target >= this.cpus) return this.redirectError(stage, cpu, 'no_target');
-        this.toStack(iface, frame, tsNs);
-        return;
       // XSKMAP: to the consumer attached to that slot over the API; without one, counted and dropped
       // (design.md §4). Every consumer of the slot gets its own copy.
       case RedirectKind.XSK: {
@@ -576,6 +586,11 @@ export class Datapath {
     for (const { ifindex, ...r } of this.devmap.counterRows()) {
       const iface = this.byIndex.get(ifindex);
       if (iface) rows.push({ ...r, interface: iface.name, redirectErrors: REDIRECT_ERROR_REASONS.map(() => 0) });
+    }
+    // Cpumap programs, per receiving interface (they run for the device the frame came in on).
+    for (const { ifindex, ...r } of this.cpumap.counterRows()) {
+      const iface = this.byIndex.get(ifindex);
+      if (iface) rows.push({ ...r, interface: iface.name });
     }
     return rows;
   }

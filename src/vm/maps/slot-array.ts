@@ -16,14 +16,15 @@
  *  - DEVMAP: u32 ifindex, or struct bpf_devmap_val { u32 ifindex; u32 prog fd/id } (devmap-value.ts: the
  *    program is named by the daemon's program id, run on each frame before it leaves); ifindex 0 empties
  *    the slot.
- *  - CPUMAP: u32 qsize, or struct bpf_cpumap_val { u32 qsize; u32 prog fd/id }; qsize 0 empties the slot.
+ *  - CPUMAP: u32 qsize, or struct bpf_cpumap_val { u32 qsize; u32 prog fd/id } (cpumap-value.ts: the program
+ *    is named by the daemon's program id, run on the target CPU); qsize 0 empties the slot.
  *  - XSKMAP: u32 consumer id (a socket fd in the kernel).
  *  - PROG_ARRAY: u32 program id in the runtime (1-based, runtime.ts); userspace reads it back as the id.
  *  - ARRAY_OF_MAPS: u32 arena address of the inner map's header; a program's lookup returns that address
  *    itself (the kernel returns the inner `struct bpf_map *`), usable with the map helpers.
  *  - PERF_EVENT_ARRAY: u32 reader id (a perf event fd in the kernel); an empty slot makes
  *    bpf_perf_event_output return -ENOENT, as it does under BPF_PROG_TEST_RUN where nobody reads.
- * CPUMAP programs (a non-zero second word) are refused with -EINVAL: cpumap programs are not run. Kernel rules mirrored: flags > BPF_EXIST -EINVAL; index ≥ max_entries -E2BIG (update) / -EINVAL
+ * Kernel rules mirrored: flags > BPF_EXIST -EINVAL; index ≥ max_entries -E2BIG (update) / -EINVAL
  * (delete); BPF_NOEXIST -EEXIST (as arrays do); CPUMAP qsize > 16384 -EOVERFLOW, a CPU that does not exist
  * -ENODEV. XSKMAP (xsk_map_update_elem) checks the slot instead: BPF_NOEXIST on a filled slot -EEXIST,
  * BPF_EXIST on an empty one -ENOENT. The fd arrays — PROG_ARRAY, PERF_EVENT_ARRAY, ARRAY_OF_MAPS
@@ -39,10 +40,10 @@ import { MapType } from '../../ebpf/object-spec.js';
 import type { BpfMap } from './bpf-map.js';
 import { Errno } from './errno.js';
 import { devmapStoredValue } from './devmap-value.js';
+import { CPUMAP_MAX_QSIZE, cpumapStoredValue } from './cpumap-value.js';
 import { MAP_HEADER_SIZE, MapCreateError, MapHdr, type MapParams, UpdateFlag, readParams, roundUp, writeHeader } from './map-header.js';
 
 export const SlotArrayHdr = { PRESENT: 64 } as const;
-const CPUMAP_MAX_QSIZE = 16384;
 const EOVERFLOW = 75;
 const ENODEV = 19;
 
@@ -150,10 +151,10 @@ export class SlotArrayMap implements BpfMap {
       const stored = devmapStoredValue(v, this.params.valueSize, false);
       if (typeof stored === 'number') return stored;
       v = stored;
+    } else if (this.params.type === MapType.CPUMAP) {
+      v = cpumapStoredValue(v, this.params.valueSize);
     }
-    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-    const first = dv.getUint32(0, true);
-    if (this.params.type !== MapType.DEVMAP && this.params.valueSize === 8 && dv.getUint32(4, true) !== 0) return -Errno.EINVAL;
+    const first = new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(0, true);
     let present = true;
     switch (this.params.type) {
       case MapType.DEVMAP: present = first !== 0; break;

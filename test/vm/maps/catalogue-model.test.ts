@@ -180,7 +180,7 @@ function runSlotModel(c: SlotCase, seed: number): void {
       const value = new Uint8Array(c.valueSize);
       const word = Math.floor(rand() * 5); // 0 empties a DEVMAP / CPUMAP slot
       new DataView(value.buffer).setUint32(0, word, true);
-      // struct bpf_devmap_val's bpf_prog: program id 1, or fd -1 (libbpf's "none", read back as id 0).
+      // struct bpf_devmap_val's / bpf_cpumap_val's bpf_prog: program id 1, or fd -1 (libbpf's "none", read back as id 0).
       const progWord = c.valueSize === 8 ? [0, 0, 0, 1, 0xffffffff][Math.floor(rand() * 5)]! : 0;
       if (c.valueSize === 8) new DataView(value.buffer).setUint32(4, progWord, true);
       const filled = model.has(i);
@@ -189,8 +189,8 @@ function runSlotModel(c: SlotCase, seed: number): void {
       else if (i >= maxEntries) want = -Errno.E2BIG;
       else if (c.type === MapType.XSKMAP ? flags === 1 && filled : flags === 1) want = -Errno.EEXIST;
       else if (c.type === MapType.XSKMAP && flags === 2 && !filled) want = -Errno.ENOENT;
-      // devmap.c: "can not specify fd if ifindex is 0"; CPUMAP programs are not run here: refused.
-      else if (c.type === MapType.DEVMAP ? word === 0 && progWord === 1 : progWord !== 0) want = -Errno.EINVAL;
+      // devmap.c: "can not specify fd if ifindex is 0"; a CPUMAP slot takes a program (cpumap-value.ts).
+      else if (c.type === MapType.DEVMAP && word === 0 && progWord === 1) want = -Errno.EINVAL;
       assert.equal(map.write(key, [value], flags), want, `step ${step} write ${i}=${hex(value)} flags ${flags}`);
       if (want === 0) {
         const empties = word === 0 && (c.type === MapType.DEVMAP || c.type === MapType.CPUMAP);
@@ -215,6 +215,7 @@ test('DEVMAP / CPUMAP / XSKMAP / PROG_ARRAY / ARRAY_OF_MAPS slots agree with a m
     { type: MapType.DEVMAP, valueSize: 4, fdArray: false },
     { type: MapType.DEVMAP, valueSize: 8, fdArray: false },
     { type: MapType.CPUMAP, valueSize: 4, fdArray: false },
+    { type: MapType.CPUMAP, valueSize: 8, fdArray: false },
     { type: MapType.XSKMAP, valueSize: 4, fdArray: false },
     { type: MapType.PROG_ARRAY, valueSize: 4, fdArray: true },
     { type: MapType.ARRAY_OF_MAPS, valueSize: 4, fdArray: true },
