@@ -19,7 +19,7 @@ import { callHelper, exit, ldImm64 } from './insn-builders.js';
 
 const CPU = 0;
 
-function setup(harden = false) {
+function setup(harden = false, backend: 'direct' | 'binaryen' = 'direct') {
   const arena = Arena.create({ maxBytes: 16 << 20, cpus: 1 });
   const env: HelperEnv = {
     arena, clock: new CaptureClock(1), mapAt: () => undefined, checkMem: () => undefined, programById: () => undefined,
@@ -33,7 +33,7 @@ function setup(harden = false) {
     const program = { name: 'p', insns, funcs: [] };
     const viaTs = new JitInstance(compileProgram(program), { memory: arena.memory, cpu: CPU, helpers });
     const lowered = new JitInstance(compileProgram(program, {
-      inlineHelper: createInlineHelpers(arena.u32),
+      inlineHelper: createInlineHelpers(arena.u32), backend, validate: true,
       ...(harden ? { harden: { key: 0x1234_5678_9abc_def0n, mapValues: new Map() } } : {}),
     }), { memory: arena.memory, cpu: CPU, helpers: (h) => { calls++; return helpers(h); } });
     return { ts: viaTs.run(0n, 0n, 0), lowered: lowered.run(0n, 0n, 0) };
@@ -41,8 +41,8 @@ function setup(harden = false) {
   return { arena, run, calls: () => calls };
 }
 
-test('bpf_csum_diff lowered: the TS helper\'s r0 for every size pair, seed and data shape, without the trampoline', () => {
-  const { arena, run, calls } = setup();
+for (const backend of ['direct', 'binaryen'] as const) test(`bpf_csum_diff lowered (${backend} backend): the TS helper's r0 for every size pair, seed and data shape, without the trampoline`, () => {
+  const { arena, run, calls } = setup(false, backend);
   const from = arena.alloc(1024, 'from');
   const to = arena.alloc(1024, 'to');
   let seed = 99;
