@@ -12,8 +12,8 @@
 import { DESC_SIZE, FRAME_SLOT_SIZE } from '../vm/arena-layout.js';
 import type { ProcessorEvent } from './frame-processor.js';
 
-export const BATCH_SIZE = 64;
-export const RING_DEPTH = 8;
+export const BATCH_SIZE = 128;
+export const RING_DEPTH = 4;
 export const BATCH_DESCS = 0;
 export const BATCH_TS = BATCH_SIZE * DESC_SIZE;
 export const BATCH_FINAL_STAGE = BATCH_TS + BATCH_SIZE * 8;
