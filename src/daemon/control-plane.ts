@@ -15,7 +15,7 @@ import { XdpAction } from '../ebpf/opcodes.js';
 import { programKindOf } from '../ebpf/loader-programs.js';
 import { devmapWrittenProgram } from '../vm/maps/devmap-value.js';
 import { CPUMAP_MAX_QSIZE, cpumapWrittenProgram } from '../vm/maps/cpumap-value.js';
-import type { DevmapProgram } from '../dataplane/devmap-delivery.js';
+import type { MapProgram } from '../dataplane/map-program-queue.js';
 import { Datapath, InterfaceExistsError, NoSuchInterfaceError, type StageSpec, type XskConsumer } from '../dataplane/datapath.js';
 import type { InterfaceSpec, NetInterface } from '../dataplane/interfaces.js';
 import { Replay, type ReplayClock, type ReplayStatus } from '../dataplane/replay.js';
@@ -199,7 +199,7 @@ export class ControlPlane {
    * cpumap-value.ts): program id `id`'s first SEC("xdp/devmap") (SEC("xdp/cpumap")) entry, run under the JIT
    * (the interpreter when the JIT is unavailable).
    */
-  private devmapProgram(id: number, kind: 'xdp/devmap' | 'xdp/cpumap' = 'xdp/devmap'): DevmapProgram | undefined {
+  private devmapProgram(id: number, kind: 'xdp/devmap' | 'xdp/cpumap' = 'xdp/devmap'): MapProgram | undefined {
     const p = this.programs.get(String(id));
     const entry = p?.obj.programs.find((x) => programKindOf(x.section) === kind);
     if (!p || !entry) return undefined;

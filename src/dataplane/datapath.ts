@@ -618,13 +618,9 @@ export class Datapath {
         }
       }
     }
-    // Devmap programs, per egress interface (the kernel traces their exceptions against the tx device).
-    for (const { ifindex, ...r } of this.devmap.counterRows()) {
-      const iface = this.byIndex.get(ifindex);
-      if (iface) rows.push({ ...r, interface: iface.name, redirectErrors: REDIRECT_ERROR_REASONS.map(() => 0) });
-    }
-    // Cpumap programs, per receiving interface (they run for the device the frame came in on).
-    for (const { ifindex, ...r } of this.cpumap.counterRows()) {
+    // Devmap programs per egress interface (the kernel traces their exceptions against the tx device), cpumap
+    // programs per receiving interface (they run for the device the frame came in on).
+    for (const { ifindex, ...r } of [...this.devmap.counterRows(), ...this.cpumap.counterRows()]) {
       const iface = this.byIndex.get(ifindex);
       if (iface) rows.push({ ...r, interface: iface.name });
     }
