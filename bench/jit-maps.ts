@@ -7,20 +7,14 @@
  *
  *   node dist/bench/jit-maps.js [--before FILE] [--label TEXT] [--only NAME[,NAME...]]
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { argValue, benchJitOnFlood64, kernelNs } from './bench-cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROGRAMS = ['lpm_blocklist', 'bloom_greylist', 'lru_percpu', 'rate_limiter', 'lookup_percpu', 'map_in_map', 'l4_lb', 'port_firewall'];
-
-interface BenchJson {
-  readonly results: readonly { readonly marginalNsPerPacket: number; readonly nsPerPacket: number; readonly actions: Record<string, number> }[];
-  readonly kernel: { readonly marginalNsPerPacket?: number; readonly nsPerPacket?: number; readonly skipReason?: string };
-  readonly ratio: { readonly endToEnd: number | null; readonly marginal: number | null };
-}
 
 interface Row {
   readonly program: string;
@@ -33,21 +27,14 @@ interface Row {
   readonly actions: Record<string, number>;
 }
 
-const argValue = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-
 function benchOne(program: string, scratch: string): Row {
   const maps = join(root, 'programs', `${program}.maps`);
-  const args = [join(root, 'bin', 'xdpjit.js'), 'bench', join(root, 'programs', `${program}.o`), '--pcap', join(root, 'pcaps', 'flood64.pcap'),
-    ...(existsSync(maps) ? ['--maps', maps] : []), '--engine', 'jit', '--json'];
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, XDPJIT_BENCH_RESULTS_DIR: scratch }, stdio: ['ignore', 'pipe', 'ignore'] });
-  const j = JSON.parse(out.split('\n')[0]!) as BenchJson;
+  const j = benchJitOnFlood64(root, root, join(root, 'programs', `${program}.o`), existsSync(maps) ? maps : undefined, scratch);
   const r = j.results[0]!;
+  const k = kernelNs(j);
   return {
-    program, jitMarginalNs: r.marginalNsPerPacket, jitNs: r.nsPerPacket, kernelMarginalNs: j.kernel.marginalNsPerPacket ?? null,
-    kernelNs: j.kernel.nsPerPacket ?? null, ratioMarginal: j.ratio.marginal, ratioEndToEnd: j.ratio.endToEnd, actions: r.actions,
+    program, jitMarginalNs: r.marginalNsPerPacket, jitNs: r.nsPerPacket, kernelMarginalNs: k.marginal,
+    kernelNs: k.ns, ratioMarginal: j.ratio.marginal, ratioEndToEnd: j.ratio.endToEnd, actions: r.actions,
   };
 }
 

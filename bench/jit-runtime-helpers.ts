@@ -9,20 +9,14 @@
  *
  * Writes bench/results/jit-runtime-helpers-<ISO time>.json.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { argValue, benchJitOnFlood64, kernelNs } from './bench-cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROGRAMS = ['events', 'check_mtu', 'trace', 'prandom', 'clocks', 'spinlock', 'fib'];
-
-interface BenchJson {
-  readonly results: readonly { readonly nsPerPacket: number; readonly marginalNsPerPacket: number }[];
-  readonly kernel: { readonly nsPerPacket?: number; readonly marginalNsPerPacket?: number; readonly skipReason?: string };
-  readonly ratio: { readonly endToEnd: number | null; readonly marginal: number | null };
-}
 
 interface Figures {
   readonly jitNs: number;
@@ -32,23 +26,15 @@ interface Figures {
   readonly marginalRatio: number | null;
 }
 
-const argValue = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-
 function bench(dir: string, program: string, resultsDir: string): Figures {
-  const out = execFileSync(process.execPath, [
-    join(dir, 'bin', 'xdpjit.js'), 'bench', join(root, 'programs', `${program}.o`),
-    '--pcap', join(root, 'pcaps', 'flood64.pcap'), '--engine', 'jit', '--json',
-  ], { env: { ...process.env, XDPJIT_BENCH_RESULTS_DIR: resultsDir }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const j = JSON.parse(out) as BenchJson;
+  const j = benchJitOnFlood64(root, dir, join(root, 'programs', `${program}.o`), undefined, resultsDir);
   const jit = j.results[0]!;
+  const k = kernelNs(j);
   return {
     jitNs: jit.nsPerPacket,
     jitMarginalNs: jit.marginalNsPerPacket,
-    kernelNs: j.kernel.nsPerPacket ?? null,
-    kernelMarginalNs: j.kernel.marginalNsPerPacket ?? null,
+    kernelNs: k.ns,
+    kernelMarginalNs: k.marginal,
     marginalRatio: j.ratio.marginal,
   };
 }

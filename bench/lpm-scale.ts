@@ -15,17 +15,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { argValue, benchJitOnFlood64, kernelNs } from './bench-cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAX_ENTRIES = 16384;
 const MIN_LEN = 8;
 const MAX_LEN = 32;
-
-interface BenchJson {
-  readonly results: readonly { readonly marginalNsPerPacket: number; readonly nsPerPacket: number; readonly actions: Record<string, number> }[];
-  readonly kernel: { readonly marginalNsPerPacket?: number; readonly nsPerPacket?: number; readonly skipReason?: string };
-  readonly ratio: { readonly endToEnd: number | null; readonly marginal: number | null };
-}
 
 interface Run {
   readonly jitMarginalNs: number;
@@ -36,11 +31,6 @@ interface Run {
   readonly ratioEndToEnd: number | null;
   readonly actions: Record<string, number>;
 }
-
-const argValue = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
 
 /** A deterministic generator (mulberry32), so every run and build sees the same prefixes. */
 function prng(seed: number): () => number {
@@ -91,13 +81,12 @@ function writeMaps(scratch: string, n: number): string {
 }
 
 function benchOne(buildRoot: string, obj: string, maps: string, scratch: string): Run {
-  const args = [join(buildRoot, 'bin', 'xdpjit.js'), 'bench', obj, '--pcap', join(root, 'pcaps', 'flood64.pcap'), '--maps', maps, '--engine', 'jit', '--json'];
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, XDPJIT_BENCH_RESULTS_DIR: scratch }, stdio: ['ignore', 'pipe', 'ignore'] });
-  const j = JSON.parse(out.split('\n')[0]!) as BenchJson;
+  const j = benchJitOnFlood64(root, buildRoot, obj, maps, scratch);
   const r = j.results[0]!;
+  const k = kernelNs(j);
   return {
-    jitMarginalNs: r.marginalNsPerPacket, jitNs: r.nsPerPacket, kernelMarginalNs: j.kernel.marginalNsPerPacket ?? null,
-    kernelNs: j.kernel.nsPerPacket ?? null, ratioMarginal: j.ratio.marginal, ratioEndToEnd: j.ratio.endToEnd, actions: r.actions,
+    jitMarginalNs: r.marginalNsPerPacket, jitNs: r.nsPerPacket, kernelMarginalNs: k.marginal,
+    kernelNs: k.ns, ratioMarginal: j.ratio.marginal, ratioEndToEnd: j.ratio.endToEnd, actions: r.actions,
   };
 }
 
