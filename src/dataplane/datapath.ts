@@ -20,7 +20,7 @@
  * its frames are placed into per-CPU rings once and every worker replays its ring on its own, switching
  * attachments at its own batch boundaries; only frames whose action needs delivery come back here.
  */
-import { Desc, DESC_SIZE, FRAME_SLOT_SIZE, MAX_LINEAR, RedirectKind, XDP_PACKET_HEADROOM } from '../vm/arena-layout.js';
+import { Desc, DESC_SIZE, FRAME_SLOT_SIZE, MAX_LINEAR, RedirectKind } from '../vm/arena-layout.js';
 import { XdpAction } from '../ebpf/opcodes.js';
 import { BATCH_FINAL_STAGE, BATCH_SIZE, BATCH_SLOTS, BATCH_TS, type StageRef } from './batch-layout.js';
 import { CounterBlock, Counter, ACTION_LABELS, REDIRECT_ERROR_REASONS, counterBlockSize, type RedirectErrorReason } from './counters.js';
@@ -28,7 +28,7 @@ import { CpuPool } from './cpu-pool.js';
 import { DevmapDelivery, type DevmapPort } from './devmap-delivery.js';
 import { CpumapDelivery, type CpumapPort } from './cpumap-delivery.js';
 import { queueForHash, rssHash } from './flow-hash.js';
-import { outputFrame, placeFrags, type CaptureHeap } from './frame-frags.js';
+import { describeRxFrame, outputFrame, placeFrags, type CaptureHeap } from './frame-frags.js';
 import type { ArenaMemory, ProcessorEvent, ProcessorRecipe } from './frame-processor.js';
 import { NetInterface, type InterfaceSpec } from './interfaces.js';
 import { RegionAllocator } from './region-allocator.js';
@@ -404,17 +404,10 @@ export class Datapath {
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i]!;
       const slot = addr + BATCH_SLOTS + i * FRAME_SLOT_SIZE;
-      const data = slot + XDP_PACKET_HEADROOM;
       const linear = Math.min(f.data.length, MAX_LINEAR);
-      u8.set(f.data.subarray(0, linear), data);
       const d = (addr + i * DESC_SIZE) >>> 2;
       u32.fill(0, d, d + DESC_SIZE / 4);
-      u32[d + (Desc.DATA >> 2)] = data;
-      u32[d + (Desc.DATA_END >> 2)] = data + linear;
-      u32[d + (Desc.DATA_META >> 2)] = data;
-      u32[d + (Desc.INGRESS_IFINDEX >> 2)] = iface.ifindex;
-      u32[d + (Desc.RX_QUEUE_INDEX >> 2)] = cpu;
-      u32[d + (Desc.SLOT >> 2)] = slot;
+      u8.set(f.data.subarray(0, linear), describeRxFrame(u32, d, { slot, linear, ingressIfindex: iface.ifindex, rxQueueIndex: cpu }));
       if (f.data.length > linear) {
         const allocs = this.fragAllocs.get(addr) ?? [];
         this.fragAllocs.set(addr, allocs);

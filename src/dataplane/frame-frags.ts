@@ -3,7 +3,7 @@
  * part goes into FRAG_SIZE pages listed in a fragment table (src/vm/helpers/xdp-buff.ts); beyond MAX_FRAGS pages
  * the frame is cut. Both the batch buffers and the replay rings place frames this way.
  */
-import { Desc } from '../vm/arena-layout.js';
+import { Desc, XDP_PACKET_HEADROOM } from '../vm/arena-layout.js';
 import { FRAG_SIZE, FRAG_TABLE_SIZE, FragTable, MAX_FRAGS } from '../vm/helpers/xdp-buff.js';
 import type { ArenaMemory } from './frame-processor.js';
 
@@ -11,6 +11,35 @@ import type { ArenaMemory } from './frame-processor.js';
 export interface CaptureHeap {
   alloc(size: number, what: string): number;
   free(addr: number): void;
+}
+
+/** Where a received frame sits in a slot and who received it, as its descriptor says. */
+export interface RxPlacement {
+  readonly slot: number;
+  /** Bytes of the frame in the slot's linear part. */
+  readonly linear: number;
+  /** Bytes of metadata right in front of the frame (data_meta = data - metaLen). */
+  readonly metaLen?: number;
+  readonly ingressIfindex: number;
+  readonly rxQueueIndex?: number;
+  readonly egressIfindex?: number;
+}
+
+/**
+ * Describe a frame placed `XDP_PACKET_HEADROOM` bytes into its slot in the descriptor at u32 index `d`
+ * (struct xdp_md's data / data_end / data_meta and ifindexes, and the slot it lives in); the other fields are
+ * left as they are. Returns the arena address of the frame's first byte.
+ */
+export function describeRxFrame(u32: Uint32Array, d: number, p: RxPlacement): number {
+  const data = p.slot + XDP_PACKET_HEADROOM;
+  u32[d + (Desc.DATA >> 2)] = data;
+  u32[d + (Desc.DATA_END >> 2)] = data + p.linear;
+  u32[d + (Desc.DATA_META >> 2)] = data - (p.metaLen ?? 0);
+  u32[d + (Desc.INGRESS_IFINDEX >> 2)] = p.ingressIfindex;
+  u32[d + (Desc.RX_QUEUE_INDEX >> 2)] = p.rxQueueIndex ?? 0;
+  u32[d + (Desc.EGRESS_IFINDEX >> 2)] = p.egressIfindex ?? 0;
+  u32[d + (Desc.SLOT >> 2)] = p.slot;
+  return data;
 }
 
 /**

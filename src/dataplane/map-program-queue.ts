@@ -7,9 +7,10 @@
  * the program. What a verdict means is the caller's (dev_map_bpf_prog_run and cpu_map_bpf_prog_run_xdp
  * differ); this module owns the queues, the prepared processors, the counter blocks and the worker batches.
  */
-import { DESC_SIZE, Desc, FRAME_SLOT_SIZE, XDP_PACKET_HEADROOM } from '../vm/arena-layout.js';
+import { DESC_SIZE, Desc, FRAME_SLOT_SIZE } from '../vm/arena-layout.js';
 import { BATCH_SIZE, BATCH_SLOTS, type StageEvent, type StageRef } from './batch-layout.js';
 import { ACTION_LABELS, Counter, CounterBlock, REDIRECT_ERROR_REASONS, counterBlockSize, type RedirectErrorReason } from './counters.js';
+import { describeRxFrame } from './frame-frags.js';
 import type { ArenaMemory, ProcessorEvent, ProcessorRecipe } from './frame-processor.js';
 
 /** A loaded map-named program as the daemon names it (its program id): a stable token, a label, a recipe. */
@@ -172,17 +173,13 @@ export class MapProgramQueue<Q extends QueuedFrame> {
       let u32 = new Uint32Array(this.opts.memory.buffer);
       const u8 = new Uint8Array(this.opts.memory.buffer);
       frames.forEach((f, i) => {
-        const slot = addr + BATCH_SLOTS + i * FRAME_SLOT_SIZE;
-        const data = slot + XDP_PACKET_HEADROOM;
-        u8.set(f.bytes, data - f.metaLen);
         const d = (addr + i * DESC_SIZE) >>> 2;
         u32.fill(0, d, d + DESC_SIZE / 4);
-        u32[d + (Desc.DATA >> 2)] = data;
-        u32[d + (Desc.DATA_END >> 2)] = data + f.bytes.length - f.metaLen;
-        u32[d + (Desc.DATA_META >> 2)] = data - f.metaLen;
-        u32[d + (Desc.INGRESS_IFINDEX >> 2)] = f.ingressIfindex;
-        u32[d + (Desc.EGRESS_IFINDEX >> 2)] = f.egressIfindex;
-        u32[d + (Desc.SLOT >> 2)] = slot;
+        const data = describeRxFrame(u32, d, {
+          slot: addr + BATCH_SLOTS + i * FRAME_SLOT_SIZE, linear: f.bytes.length - f.metaLen, metaLen: f.metaLen,
+          ingressIfindex: f.ingressIfindex, egressIfindex: f.egressIfindex,
+        });
+        u8.set(f.bytes, data - f.metaLen);
       });
       const events = await pool.run(cpu, addr, frames.length, [{ key, chainCallActions: 0, counterAddr: block.addr }], false);
       for (const { stage: _stage, ...e } of events) this.opts.onEvent?.({ ...e, program: label });

@@ -6,12 +6,12 @@
  * main thread), (c) forwards program events, and (d) reads progress and the interface's counting-only
  * statistics from the job's control block.
  */
-import { Desc, DESC_SIZE, FRAME_SLOT_SIZE, MAX_LINEAR, XDP_PACKET_HEADROOM } from '../vm/arena-layout.js';
+import { Desc, DESC_SIZE, FRAME_SLOT_SIZE, MAX_LINEAR } from '../vm/arena-layout.js';
 import { ArenaFullError } from '../vm/arena.js';
 import type { JobReply, StageRef } from './batch-layout.js';
 import type { CpuPool } from './cpu-pool.js';
 import { queueForHash, rssHash } from './flow-hash.js';
-import { placeFrags, type CaptureHeap } from './frame-frags.js';
+import { describeRxFrame, placeFrags, type CaptureHeap } from './frame-frags.js';
 import type { ArenaMemory, ProcessorEvent } from './frame-processor.js';
 import type { NetInterface } from './interfaces.js';
 import { RegionExhaustedError } from './region-allocator.js';
@@ -228,16 +228,9 @@ function fillRing<A>(host: JobHost<A>, iface: NetInterface, ring: Ring, cpu: num
   for (let i = 0; i < n; i++) {
     const f = frames[i]!;
     const slot = slots + i * FRAME_SLOT_SIZE;
-    const data = slot + XDP_PACKET_HEADROOM;
     const linear = Math.min(f.data.length, MAX_LINEAR);
-    u8.set(f.data.subarray(0, linear), data);
     const d = (addr + i * DESC_SIZE) >>> 2;
-    u32[d + (Desc.DATA >> 2)] = data;
-    u32[d + (Desc.DATA_END >> 2)] = data + linear;
-    u32[d + (Desc.DATA_META >> 2)] = data;
-    u32[d + (Desc.INGRESS_IFINDEX >> 2)] = iface.ifindex;
-    u32[d + (Desc.RX_QUEUE_INDEX >> 2)] = cpu;
-    u32[d + (Desc.SLOT >> 2)] = slot;
+    u8.set(f.data.subarray(0, linear), describeRxFrame(u32, d, { slot, linear, ingressIfindex: iface.ifindex, rxQueueIndex: cpu }));
     u32[((addr + ringLinear(n)) >>> 2) + i] = linear;
     ts[i] = f.tsNs;
     if (f.data.length > linear) {
